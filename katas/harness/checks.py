@@ -1,0 +1,141 @@
+"""Assertion helpers shared by every kata's tests.
+
+Each message names the function under test, says what differs (type, shape, dtype, device, values)
+and ends with a hint. Structure is checked before values, so a wrong shape is never hidden by
+broadcasting.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+import torch
+
+from .loader import current_session
+
+_TENSOR_TYPES = (torch.Tensor, torch.nn.Parameter)
+# torch.testing.assert_close's defaults. Not called itself: its first call imports torch.distributed
+# and sympy, half a second that every student would wait on every run.
+_TOLERANCES = {  # dtype: (rtol, atol)
+    torch.float16: (1e-3, 1e-5),
+    torch.bfloat16: (1.6e-2, 1e-5),
+    torch.float32: (1.3e-6, 1e-5),
+    torch.float64: (1e-7, 1e-7),
+}
+
+
+def where() -> str:
+    """The function the running test checks, as "module.function"."""
+    return current_session().where
+
+
+def _fail(message: str, hint: str) -> None:
+    __tracebackhide__ = True
+    raise AssertionError(f"{where()}: {message}" + (f"\nHint: {hint}" if hint else ""))
+
+
+def assert_tensor(
+    actual: object,
+    expected: torch.Tensor,
+    *,
+    what: str = "the result",
+    hint: str = "",
+    rtol: float | None = None,
+    atol: float | None = None,
+    equal_nan: bool = False,
+) -> None:
+    """Check type, shape, dtype and device, then values (torch.testing tolerances by default)."""
+    __tracebackhide__ = True
+    if type(actual) not in _TENSOR_TYPES:
+        _fail(f"{what} should be a torch.Tensor, got {type(actual).__name__}", hint)
+    if actual.shape != expected.shape:
+        _fail(f"{what} has shape {tuple(actual.shape)}, expected {tuple(expected.shape)}", hint)
+    if actual.dtype != expected.dtype:
+        _fail(f"{what} has dtype {actual.dtype}, expected {expected.dtype} (keep the inputs' dtype)", hint)
+    if actual.device != expected.device:
+        _fail(f"{what} is on {actual.device}, expected {expected.device} (create tensors with "
+              "device=x.device, or derive them from the inputs)", hint)
+    default_rtol, default_atol = _TOLERANCES.get(expected.dtype, (0.0, 0.0))
+    rtol = default_rtol if rtol is None else rtol
+    atol = default_atol if atol is None else atol
+    mismatch = _mismatch(actual.detach(), expected.detach(), rtol, atol, equal_nan)
+    if mismatch:
+        _fail(f"{what} has wrong values.\n{mismatch}", hint)
+
+
+def _mismatch(actual: torch.Tensor, expected: torch.Tensor, rtol: float, atol: float, equal_nan: bool) -> str:
+    """'' when every element is close (|a - e| <= atol + rtol * |e|), else the numbers that show it."""
+    if not expected.is_floating_point():
+        close = actual == expected
+    else:
+        close = torch.isclose(actual, expected, rtol=rtol, atol=atol, equal_nan=equal_nan)
+    if close.all():
+        return ""
+    difference = (actual.double() - expected.double()).abs()
+    difference[close] = 0
+    worst = _unravel(int(difference.nan_to_num(float("inf")).argmax()), tuple(expected.shape))
+    return (
+        f"Mismatched elements: {int((~close).sum())} / {close.numel()}\n"
+        f"Worst at index {worst}: got {actual[worst].item():.6g}, expected {expected[worst].item():.6g} "
+        f"(allowed difference {atol:.1e} + {rtol:.1e} * |expected|)"
+    )
+
+
+def _unravel(flat: int, shape: tuple[int, ...]) -> tuple[int, ...]:
+    index = []
+    for size in reversed(shape):
+        flat, position = divmod(flat, size)
+        index.append(position)
+    return tuple(reversed(index))
+
+
+def gradients(output: torch.Tensor, inputs: list[torch.Tensor], upstream: torch.Tensor) -> tuple:
+    """Gradients of sum(output * upstream) with respect to each input; None where none flows.
+
+    Written as a scalar loss on purpose: a non-scalar grad_outputs makes torch import sympy on
+    first use, a third of a second on every test run.
+    """
+    if not output.requires_grad:
+        return (None,) * len(inputs)
+    return torch.autograd.grad((output * upstream).sum(), inputs, allow_unused=True)
+
+
+def assert_grad(grad: torch.Tensor | None, expected: torch.Tensor, *, name: str, hint: str = "", **tolerances) -> None:
+    """Check one gradient; None means the result was cut off from that input in the graph."""
+    __tracebackhide__ = True
+    if grad is None:
+        _fail(f"no gradient reached `{name}`: the result is not connected to it in the autograd "
+              "graph (.detach(), .item(), .data, torch.no_grad() or a new tensor cut it)", hint)
+    assert_tensor(grad, expected, what=f"the gradient of `{name}`", hint=hint, **tolerances)
+
+
+@contextmanager
+def raises_value_error(*keywords: str, case: str) -> Iterator[None]:
+    """Expect a ValueError whose message contains every keyword (case-insensitive).
+
+    ``case`` describes the bad input in words, for the message. NotImplementedError passes through
+    untouched, so an unfinished stub reads as "not implemented", not as a wrong exception.
+    """
+    __tracebackhide__ = True
+    try:
+        yield
+    except ValueError as error:
+        missing = [k for k in keywords if k.lower() not in str(error).lower()]
+        if missing:
+            _fail(f"raised ValueError({str(error)!r}) for {case}, but the message should mention "
+                  f"{' and '.join(map(repr, missing))}", "say which argument is wrong and what it was")
+    except NotImplementedError:
+        raise
+    except Exception as error:
+        _fail(f"raised {type(error).__name__}({str(error)[:200]!r}) for {case}, expected ValueError",
+              "check the input yourself and raise ValueError with a message that names the argument, "
+              "before any torch op fails with its own error")
+    else:
+        _fail(f"returned normally for {case}, expected a ValueError",
+              "validate the input before computing: a silent wrong answer is worse than an error")
+
+
+def shape_words(*shapes: tuple[int, ...]) -> list[str]:
+    """Keywords that find each shape in a message written as (2, 3), [2, 3] or torch.Size([2, 3])."""
+    return [", ".join(map(str, shape)) for shape in shapes]

@@ -1,0 +1,173 @@
+"""Which implementation the tests run against (``--impl``), and loading it.
+
+``student`` (default) is ``katas/`` itself; ``reference`` is ``reference/``; a directory is any folder
+laid out like ``katas/`` (a student's checkout); a ``.py`` file under ``reference/NN_topic/mutants/``
+is the reference with that known-wrong change applied on top.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from .guard import Guard
+from .kata import KATAS_DIR, ROOT, Kata, kata_of
+
+
+class KataLoadError(Exception):
+    """The kata module is missing or could not be imported; ``summary`` is one readable line."""
+
+    def __init__(self, summary: str):
+        super().__init__(summary)
+        self.summary = summary
+
+
+@dataclass(frozen=True)
+class Impl:
+    label: str  # what the progress table prints
+    folder: Path | None  # where NN_topic/module.py live
+    mutant: Path | None = None  # a known-wrong change applied over the reference
+
+    def source_of(self, kata: Kata) -> Path:
+        return (self.folder or ROOT / "reference") / kata.folder / f"{kata.module}.py"
+
+
+def resolve_impl(spec: str) -> Impl:
+    """Turn an --impl value into an Impl; raise ValueError with a helpful message if it is bad."""
+    if spec == "student":
+        return Impl("student (katas/)", KATAS_DIR)
+    if spec == "reference":
+        folder = ROOT / "reference"
+        if not folder.is_dir():
+            raise ValueError(
+                "--impl reference: this is the student edition, which has no reference solutions. "
+                "Run the tests against your own code (the default) instead."
+            )
+        return Impl("reference", folder)
+    path = Path(spec).resolve()
+    if path.is_dir():
+        return Impl(f"folder {spec}", path)
+    if path.is_file() and path.suffix == ".py" and path.parent.name == "mutants":
+        return Impl(f"mutant {path.parent.parent.name}/{path.stem}", None, mutant=path)
+    raise ValueError(
+        f"--impl {spec}: expected 'student', 'reference', a folder laid out like katas/, "
+        "or a mutant file reference/NN_topic/mutants/NAME.py"
+    )
+
+
+@dataclass
+class Session:
+    """The implementation one pytest run tests, and the kata modules it has loaded so far."""
+
+    impl: Impl
+    modules: dict[str, ModuleType | KataLoadError] = field(default_factory=dict)
+    where: str = "kata code"  # "einsum_ops.matmul" while a test of matmul runs: messages name it
+
+    def module(self, kata: Kata) -> ModuleType:
+        if kata.folder not in self.modules:
+            self.modules[kata.folder] = self._load(kata)
+        loaded = self.modules[kata.folder]
+        if isinstance(loaded, KataLoadError):
+            raise loaded
+        return loaded
+
+    def source_files(self) -> set[str]:
+        return {m.__file__ for m in self.modules.values() if isinstance(m, ModuleType)} | (
+            {str(self.impl.mutant)} if self.impl.mutant else set()
+        )
+
+    def close(self) -> None:
+        for loaded in self.modules.values():
+            if isinstance(loaded, ModuleType):
+                sys.modules.pop(loaded.__name__, None)
+        self.modules.clear()
+
+    def _load(self, kata: Kata) -> ModuleType | KataLoadError:
+        if self.impl.mutant and self.impl.mutant.parent.parent.name != kata.folder:
+            return KataLoadError(f"{self.impl.label} is a mutant of another kata, not of {kata.folder}")
+        path = self.impl.source_of(kata)
+        if not path.is_file():
+            return KataLoadError(f"{kata.module}.py not found: expected it at {path}")
+        name = f"kata_impl.{kata.folder}.{kata.module}.{abs(hash(self.impl))}"
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        try:
+            spec.loader.exec_module(module)
+            if self.impl.mutant:
+                code = compile(self.impl.mutant.read_text(), str(self.impl.mutant), "exec")
+                exec(code, vars(module))
+        except BaseException as error:  # SyntaxError, ImportError, even sys.exit() at import
+            sys.modules.pop(name, None)
+            return KataLoadError(f"{path.name} could not be imported: {_one_line(error, path)}")
+        return module
+
+
+def _one_line(error: BaseException, path: Path) -> str:
+    if isinstance(error, SyntaxError):
+        return f"{type(error).__name__}: {error.msg} (line {error.lineno})"
+    lines = [f.lineno for f in traceback.extract_tb(error.__traceback__) if Path(f.filename) == path]
+    where = f" (line {lines[-1]})" if lines else ""
+    return f"{type(error).__name__}: {error}{where}"
+
+
+_sessions: list[Session] = []  # a stack: the instructor gate runs kata sessions inside its own
+
+
+def push_session(session: Session) -> None:
+    _sessions.append(session)
+
+
+def pop_session() -> None:
+    _sessions.pop().close()
+
+
+def current_session() -> Session:
+    if not _sessions:
+        raise RuntimeError("kata modules can only be used while pytest runs the kata tests")
+    return _sessions[-1]
+
+
+class KataModule:
+    """Stands for the kata module under test; its functions run under the kata's rules.
+
+    Test modules write ``einsum_ops = implementation(__file__)``: which code that is (student,
+    reference, a mutant) is decided per pytest run by ``--impl``, and a broken module fails each
+    test with one clear line instead of stopping the run at import.
+    """
+
+    def __init__(self, test_file: str):
+        kata = kata_of(Path(test_file))
+        if kata is None:
+            raise ValueError(f"{test_file} is not inside a kata folder with a kata.json")
+        self._kata = kata
+
+    def __getattr__(self, name: str) -> Any:
+        kata = self._kata
+        module = current_session().module(kata)
+        try:
+            value = getattr(module, name)
+        except AttributeError:
+            raise AssertionError(
+                f"{kata.module}.py has no `{name}`: keep the names and signatures the stub gave you"
+            ) from None
+        if name not in kata.points or isinstance(value, type) or not callable(value):
+            return value
+        forbidden, required = kata.rules_for(name)
+        guard = Guard(f"{kata.module}.{name}", forbidden, required, module, name.endswith("_"))
+
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            __tracebackhide__ = True
+            return guard.call(value, *args, **kwargs)
+
+        guarded.__wrapped__ = value
+        return guarded
+
+
+def implementation(test_file: str) -> KataModule:
+    return KataModule(test_file)

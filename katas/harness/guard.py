@@ -111,7 +111,8 @@ class Guard:
             for rule in self.required:
                 for path in rule.calls:
                     made[path] = 0
-                    stack.enter_context(self._count(path, made))
+                    for form in _both_forms(path):
+                        stack.enter_context(self._count(form, path, made))
             result = function(*args, **kwargs)
         if violations:  # raised inside, but maybe swallowed by a bare except
             raise ForbiddenCallError(self._forbidden_message(violations[0]))
@@ -131,8 +132,8 @@ class Guard:
 
         return _patched(owner, name, forbidden, self.module)
 
-    def _count(self, path: str, made: dict[str, int]):
-        owner, name = _resolve(path)
+    def _count(self, form: str, path: str, made: dict[str, int]):
+        owner, name = _resolve(form)
         original = getattr(owner, name)
 
         def counted(*args: Any, **kwargs: Any) -> Any:

@@ -158,7 +158,7 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
             write(f"   {function:<24} {status:<12} {detail}", **_COLORS[status])
 
 
-_COLORS = {"done": {"green": True}, "failing": {"red": True}, NOT_STARTED: {"yellow": True}, "skipped": {}}
+_COLORS = {"done": {"green": True}, "failing": {"red": True}, NOT_STARTED: {"yellow": True}, "skipped": {}, "not run": {}}
 
 
 @dataclass
@@ -191,12 +191,13 @@ class Progress:
         return {f: self.status(kata.folder, f) for f in kata.points if f in tested}
 
     def status(self, folder: str, function: str) -> tuple[str, int, int]:
-        outcomes = [o for o in self.outcomes[(folder, function)].values() if o != "skipped"]
+        recorded = list(self.outcomes[(folder, function)].values())
+        outcomes = [o for o in recorded if o != "skipped"]
         passed = outcomes.count("passed")
         if folder in self.broken:
             return BROKEN, 0, len(outcomes)
         if not outcomes:
-            return "skipped", 0, 0
+            return ("skipped" if recorded else "not run"), 0, 0
         if passed == len(outcomes):
             return "done", passed, len(outcomes)
         if outcomes.count(NOT_STARTED) == len(outcomes):

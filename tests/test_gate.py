@@ -80,7 +80,7 @@ def test_mutant_is_caught(kata, mutant, kata_run):
 
 
 def public_api(kata: Kata, impl: str) -> dict[str, object]:
-    session = Session(resolve_impl(impl))
+    session = Session(resolve_impl(impl), threads=torch.get_num_threads())
     try:
         module = session.module(kata)
     finally:

@@ -18,15 +18,6 @@ from katas.harness import assert_tensor, implementation, raises_value_error
 initializers = implementation(__file__)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Every matrix here is tiny: waking LAPACK's threads for each QR costs far more than the QR."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 # The layers whose weights fans must read, as (name, layer); only the weight's shape matters.
 LAYERS = [
     ("Linear(3, 5)", lambda: nn.Linear(3, 5)),

@@ -52,7 +52,8 @@ def assert_tensor(
     if actual.shape != expected.shape:
         _fail(f"{what} has shape {tuple(actual.shape)}, expected {tuple(expected.shape)}", hint)
     if actual.dtype != expected.dtype:
-        _fail(f"{what} has dtype {actual.dtype}, expected {expected.dtype} (keep the inputs' dtype)", hint)
+        keep = " (results keep the inputs' floating dtype)" if expected.is_floating_point() else ""
+        _fail(f"{what} has dtype {actual.dtype}, expected {expected.dtype}{keep}", hint)
     if actual.device != expected.device:
         _fail(f"{what} is on {actual.device}, expected {expected.device} (create tensors with "
               "device=x.device, or derive them from the inputs)", hint)

@@ -20,11 +20,11 @@ def checks(function: str, *cases: tuple) -> list:
     return [pytest.param(*case, marks=pytest.mark.checks(function), id="-".join(map(str, case))) for case in cases]
 
 
-def float64_grad(function, x: torch.Tensor, upstream: torch.Tensor, *args, **kwargs) -> torch.Tensor:
-    """The gradient of sum(function(x) * upstream) with respect to x, computed by PyTorch in float64."""
+def in_float64(function, x: torch.Tensor, *args, **kwargs) -> tuple[torch.Tensor, torch.Tensor]:
+    """PyTorch's own answer for x, computed in float64 so rounding in it never blames the student,
+    and the float64 leaf to take its gradient with respect to."""
     x64 = x.detach().double().requires_grad_()
-    (grad,) = gradients(function(x64, *args, **kwargs), [x64], upstream.double())
-    return grad.to(x.dtype)
+    return function(x64, *args, **kwargs), x64
 
 
 # ---------------------------------------------------------------------------------------- pick
@@ -50,11 +50,11 @@ def test_pick_gradients(device, dtype):
         probs = make_tensor((n, c), device=device, dtype=dtype, low=0, high=1, noncontiguous=True, requires_grad=True)
         targets = torch.randint(0, c, (n,), device=device)
         result = indexing.pick(probs, targets)
-        assert_tensor(result, probs[torch.arange(n, device=device), targets].detach(),
-                      what=f"the result for non-contiguous probs {(n, c)}")
-        upstream = torch.randn_like(result)
-        expected = float64_grad(lambda p: p[torch.arange(n, device=device), targets], probs, upstream)
-        assert_grad(gradients(result, [probs], upstream)[0], expected, name="probs")
+        expected, probs64 = in_float64(lambda p: p[torch.arange(n, device=device), targets], probs)
+        assert_tensor(result, expected.detach().to(dtype), what=f"the result for non-contiguous probs {(n, c)}")
+        upstream = torch.randn_like(expected)
+        (want,) = gradients(expected, [probs64], upstream)
+        assert_grad(gradients(result, [probs], upstream.to(dtype))[0], want.to(dtype), name="probs")
 
 
 # ------------------------------------------------------------------------------- cross_entropy
@@ -66,20 +66,20 @@ CE_HINT = ("log_softmax over the class dim (dim 1, also for (N, C, d1, d2) logit
 
 def ce_cases(device: str) -> list[tuple[tuple[int, ...], torch.Tensor, dict, str]]:
     """(logits shape, targets, keyword arguments, description) for (N, C) and (N, C, d1, d2) logits."""
-    cases = []
-    for shape in [(6, 5), (1, 3), (3, 4, 2, 5)]:
-        c, target_shape = shape[1], shape[:1] + shape[2:]
-        targets = torch.randint(0, c, target_shape, device=device)
-        cases.append((shape, targets, {}, "no target ignored"))
-        if shape[0] == 1:
-            continue
-        ignored = targets.clone()
-        ignored.view(-1)[::3] = -100
-        cases.append((shape, ignored, {}, "every third target -100 (ignored by default)"))
-        ignored = targets.clone()
-        ignored.view(-1)[::3] = 2
-        cases.append((shape, ignored, {"ignore_index": 2}, "ignore_index=2 (a real class, ignored all the same)"))
-    return cases
+    def targets(shape, every_third=None):
+        drawn = torch.randint(0, shape[1], shape[:1] + shape[2:], device=device)
+        if every_third is not None:
+            drawn.view(-1)[::3] = every_third
+        return drawn
+
+    return [
+        ((6, 5), targets((6, 5)), {}, "no target ignored"),
+        ((1, 3), targets((1, 3)), {}, "a single row"),
+        ((6, 5), targets((6, 5), -100), {}, "every third target -100 (ignored by default)"),
+        ((3, 4, 2, 5), targets((3, 4, 2, 5), -100), {}, "every third target -100 (ignored by default)"),
+        ((3, 4, 2, 5), targets((3, 4, 2, 5), 2), {"ignore_index": 2},
+         "ignore_index=2 (a real class, ignored all the same)"),
+    ]
 
 
 @pytest.mark.parametrize("reduction", checks("cross_entropy", *([r] for r in REDUCTIONS)))
@@ -98,13 +98,14 @@ def test_cross_entropy_gradients(reduction, device, dtype):
     for shape, targets, options, description in ce_cases(device):
         logits = make_tensor(shape, device=device, dtype=dtype, low=-3, high=3, noncontiguous=True, requires_grad=True)
         result = indexing.cross_entropy(logits, targets, reduction=reduction, **options)
-        expected = F.cross_entropy(logits.double(), targets, reduction=reduction, **options).to(dtype)
+        expected, logits64 = in_float64(F.cross_entropy, logits, targets, reduction=reduction, **options)
         what = f"the {reduction!r} loss for non-contiguous logits {shape}, {description},"
-        assert_tensor(result, expected.detach(), what=what, hint=CE_HINT)
+        assert_tensor(result, expected.detach().to(dtype), what=what, hint=CE_HINT)
         upstream = torch.randn_like(expected)
-        grad = float64_grad(F.cross_entropy, logits, upstream, targets, reduction=reduction, **options)
-        assert_grad(gradients(result, [logits], upstream)[0], grad, name=f"logits` ({description})",
-                    hint="the gradient is softmax - one_hot(target), zero where the target is ignored")
+        (want,) = gradients(expected, [logits64], upstream)
+        assert_grad(gradients(result, [logits], upstream.to(dtype))[0], want.to(dtype), name="logits",
+                    hint=f"({description}) the gradient is softmax - one_hot(target), scaled by the "
+                    "reduction, and zero where the target is ignored")
 
 
 @pytest.mark.checks("cross_entropy")

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from .kata import Kata, kata_of
-from .loader import KataLoadError, Session, pop_session, push_session, resolve_impl
+from .loader import KataLoadError, MissingName, Session, pop_session, push_session, resolve_impl
 
 NOT_STARTED, BROKEN = "not started", "broken"
 SESSION = pytest.StashKey[Session]()
@@ -105,7 +105,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if checks is None or call.excinfo is None or not report.failed:
         return report
     error, kata = call.excinfo.value, checks[0]
-    if isinstance(error, KataLoadError):
+    if isinstance(error, MissingName):
+        report.longrepr = error.summary
+    elif isinstance(error, KataLoadError):
         report.kata_status, report.longrepr = BROKEN, error.summary
     elif isinstance(error, NotImplementedError):
         raised_in = call.excinfo.traceback[-1]

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from .kata import Kata, kata_of
-from .loader import KataLoadError, Session, pop_session, push_session, resolve_impl
+from .loader import KataLoadError, MissingName, Session, pop_session, push_session, resolve_impl
 
 NOT_STARTED, BROKEN = "not started", "broken"
 SESSION = pytest.StashKey[Session]()
@@ -39,7 +39,10 @@ def pytest_configure(config: pytest.Config) -> None:
     # TF32 would make CUDA results differ from CPU in the third digit.
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
-    session = Session(impl)
+    session = Session(impl, threads=torch.get_num_threads())
+    # Every tensor in the tests is tiny: waking a thread pool per op costs more than the op, and
+    # on a busy machine many times more.
+    torch.set_num_threads(1)
     push_session(session)
     config.stash[SESSION] = session
     config.stash[PROGRESS] = Progress()
@@ -47,6 +50,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     if SESSION in config.stash:
+        torch.set_num_threads(config.stash[SESSION].threads)
         pop_session()
 
 
@@ -105,7 +109,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if checks is None or call.excinfo is None or not report.failed:
         return report
     error, kata = call.excinfo.value, checks[0]
-    if isinstance(error, KataLoadError):
+    if isinstance(error, MissingName):
+        report.longrepr = error.summary
+    elif isinstance(error, KataLoadError):
         report.kata_status, report.longrepr = BROKEN, error.summary
     elif isinstance(error, NotImplementedError):
         raised_in = call.excinfo.traceback[-1]

@@ -9,7 +9,6 @@ unchanged); Signum is a class, so its tests check those things themselves.
 """
 
 import copy
-import math
 from dataclasses import dataclass
 
 import pytest
@@ -251,7 +250,8 @@ def test_signum_steps(case, device, dtype):
     p = leaf(P0, device, dtype)
     opt = optimizers.Signum([p], **case.kwargs)
     grads = [torch.tensor(g, device=device, dtype=dtype) for g in GRADS]
-    for step, (grad, (expected_p, expected_m)) in enumerate(zip(grads, signum_model(p.detach(), grads, **case.kwargs)), 1):
+    expected = signum_model(p.detach(), grads, **case.kwargs)
+    for step, (grad, (expected_p, expected_m)) in enumerate(zip(grads, expected), 1):
         p.grad = grad.clone()
         returned = opt.step()
         if returned is not None:
@@ -273,9 +273,9 @@ def test_signum_per_group_hyperparameters(device, dtype):
         for p in params:
             p.grad = grad.clone()
         opt.step()
-        for p, group, model in zip(params, groups, models):
-            check_param(opt, p, *model[step - 1], step, f"the param of group {groups.index(group)} "
-                        f"({ {**defaults, **group} }; read every hyperparameter from the group, not the defaults)")
+        for index, (p, group, model) in enumerate(zip(params, groups, models)):
+            check_param(opt, p, *model[step - 1], step, f"the param of group {index} ({ {**defaults, **group} }; "
+                        "read every hyperparameter from the group, not the defaults)")
 
 
 @pytest.mark.checks("Signum")
@@ -508,7 +508,8 @@ def test_decay_param_groups_membership_and_order(name, device):
     build, decay, no_decay = MODELS[name]
     model = build().to(device)
     groups = checked_groups(model, 0.1)
-    for group, want, weight_decay, rule in [(groups[0], decay, 0.1, "ndim >= 2"), (groups[1], no_decay, 0.0, "ndim < 2")]:
+    for group, want, weight_decay, rule in [(groups[0], decay, 0.1, "ndim >= 2"),
+                                            (groups[1], no_decay, 0.0, "ndim < 2")]:
         got = names_of(group["params"], model)
         if got != want:
             pytest.fail(f"optimizers.decay_param_groups: the group of params with {rule} lists {got}, expected "
@@ -523,7 +524,8 @@ def test_decay_param_groups_membership_and_order(name, device):
 def test_decay_param_groups_lists_tied_weights_once(device):
     model = TiedModel().to(device)
     params = [p for g in checked_groups(model, 0.1) for p in g["params"]]
-    repeated = sorted({name for name in names_of(params, model) if names_of(params, model).count(name) > 1})
+    names = names_of(params, model)
+    repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
         pytest.fail(f"optimizers.decay_param_groups: {repeated} listed more than once (embed.weight is also "
                     "head.weight). An optimizer would update a tied weight twice per step; model.parameters() "

@@ -21,23 +21,6 @@ from katas.harness import assert_grad, assert_tensor, gradients, implementation,
 optimizers = implementation(__file__)
 
 
-def _skip_dynamo_import() -> None:
-    """Keep torch.optim from importing torch._dynamo, two seconds on every test run.
-
-    Optimizer.add_param_group, zero_grad, state_dict and load_state_dict are wrapped in
-    torch._disable_dynamo, which imports torch._dynamo on first use and caches the result on the
-    function as `__dynamo_disable`. Outside torch.compile that wrapper only calls the function, so
-    caching the function itself is the same behaviour without the import. Older torch versions
-    lack the cache and simply import as before.
-    """
-    for name in ("add_param_group", "zero_grad", "state_dict", "load_state_dict"):
-        function = getattr(getattr(torch.optim.Optimizer, name), "__wrapped__", None)
-        if function is not None:
-            setattr(function, "__dynamo_disable", function)
-
-
-_skip_dynamo_import()
-
 START = (-1.5, 2.0)  # the lecture's start for the 2-D Rosenbrock problem; the minimum is at (1, 1)
 
 

@@ -98,8 +98,8 @@ def original_of(layer: nn.Module, name: str = "weight") -> torch.Tensor:
 class Optimizer:
     """SGD with momentum and weight decay, or Adam, written out as torch.optim does them.
 
-    Not torch.optim itself: building its first optimizer imports torch._dynamo, seconds that every
-    student would wait on every run. Like torch.optim, it skips parameters without a gradient.
+    Not torch.optim itself: every built-in step() imports torch._dynamo on first use (its
+    _use_grad_for_differentiable wrapper), over a second that every student would wait on every run. Like torch.optim, it skips parameters without a gradient.
     """
 
     def __init__(self, kind: str, parameters, lr: float):

@@ -6,9 +6,11 @@ in-process pays it once. The harness keeps per-run state on a stack, so nested r
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import io
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -38,11 +40,30 @@ class _Keep:
         self.progress = session.config.stash[PROGRESS]
 
 
+class _FirstChecking:
+    """Runs the tests of the given functions first: with -x, a mutant's run ends at its first catch."""
+
+    def __init__(self, functions: set[str]):
+        self.functions = functions
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        items.sort(key=lambda item: item.get_closest_marker("checks").args[0] not in self.functions)
+
+
+def overridden(mutant: Path) -> set[str]:
+    """The names a mutant file defines over the reference."""
+    return {
+        node.name for node in ast.parse(mutant.read_text()).body
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef))
+    }
+
+
 def run_kata(kata: Kata, impl: str, *extra: str) -> KataRun:
     keep, output = _Keep(), io.StringIO()
+    first = overridden(Path(impl)) if impl.endswith(".py") else set()
     args = [str(KATAS_DIR / kata.folder), f"--impl={impl}", f"--rootdir={ROOT}", "-p", "no:cacheprovider", *extra]
     with contextlib.redirect_stdout(output):
-        pytest.main(args, plugins=[keep])
+        pytest.main(args, plugins=[keep, _FirstChecking(first)])
     return KataRun(keep.progress, output.getvalue())
 
 

@@ -27,6 +27,10 @@ class KataLoadError(Exception):
         self.summary = summary
 
 
+class MissingName(KataLoadError):
+    """The kata module imports but lacks a name the tests need: that function fails, not the kata."""
+
+
 @dataclass(frozen=True)
 class Impl:
     label: str  # what the progress table prints
@@ -65,6 +69,7 @@ class Session:
     """The implementation one pytest run tests, and the kata modules it has loaded so far."""
 
     impl: Impl
+    threads: int  # torch's thread count before this run, restored after it
     modules: dict[str, ModuleType | KataLoadError] = field(default_factory=dict)
     where: str = "kata code"  # "einsum_ops.matmul" while a test of matmul runs: messages name it
 
@@ -73,7 +78,7 @@ class Session:
             self.modules[kata.folder] = self._load(kata)
         loaded = self.modules[kata.folder]
         if isinstance(loaded, KataLoadError):
-            raise loaded
+            raise KataLoadError(loaded.summary)  # a fresh one: re-raising one object grows its traceback
         return loaded
 
     def source_files(self) -> set[str]:
@@ -153,7 +158,7 @@ class KataModule:
         try:
             value = getattr(module, name)
         except AttributeError:
-            raise AssertionError(
+            raise MissingName(
                 f"{kata.module}.py has no `{name}`: keep the names and signatures the stub gave you"
             ) from None
         if name not in kata.points or isinstance(value, type) or not callable(value):

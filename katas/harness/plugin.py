@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from .kata import Kata, kata_of
-from .loader import KataLoadError, Session, pop_session, push_session, resolve_impl
+from .loader import KataLoadError, MissingName, Session, pop_session, push_session, resolve_impl
 
 NOT_STARTED, BROKEN = "not started", "broken"
 SESSION = pytest.StashKey[Session]()
@@ -39,14 +39,35 @@ def pytest_configure(config: pytest.Config) -> None:
     # TF32 would make CUDA results differ from CPU in the third digit.
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
-    session = Session(impl)
+    session = Session(impl, threads=torch.get_num_threads())
+    # Every tensor in the tests is tiny: waking a thread pool per op costs more than the op, and
+    # on a busy machine many times more.
+    torch.set_num_threads(1)
+    _skip_dynamo_import()
     push_session(session)
     config.stash[SESSION] = session
     config.stash[PROGRESS] = Progress()
 
 
+def _skip_dynamo_import() -> None:
+    """Keep torch.optim from importing torch._dynamo, about two seconds on every run that steps
+    an optimizer.
+
+    Optimizer.add_param_group, zero_grad, state_dict and load_state_dict are wrapped in
+    torch._disable_dynamo, which imports torch._dynamo on first use and caches the result on the
+    function as `__dynamo_disable`. Outside torch.compile that wrapper only calls the function, so
+    caching the function itself is the same behaviour without the import. Torch versions without
+    the cache simply import as before.
+    """
+    for name in ("add_param_group", "zero_grad", "state_dict", "load_state_dict"):
+        function = getattr(getattr(torch.optim.Optimizer, name), "__wrapped__", None)
+        if function is not None:
+            setattr(function, "__dynamo_disable", function)
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     if SESSION in config.stash:
+        torch.set_num_threads(config.stash[SESSION].threads)
         pop_session()
 
 
@@ -98,21 +119,30 @@ def _kata_test(request: pytest.FixtureRequest):
     session.where = "kata code"
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
-    report = yield
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport | None:
+    """Unfinished or broken kata code gets a one-line report, made before pytest spends time
+    formatting a traceback that nobody needs to read."""
     checks = item.stash.get(CHECKS, None)
-    if checks is None or call.excinfo is None or not report.failed:
-        return report
+    if checks is None or call.excinfo is None:
+        return None
     error, kata = call.excinfo.value, checks[0]
-    if isinstance(error, KataLoadError):
-        report.kata_status, report.longrepr = BROKEN, error.summary
+    if isinstance(error, MissingName):
+        status, summary = None, error.summary
+    elif isinstance(error, KataLoadError):
+        status, summary = BROKEN, error.summary
     elif isinstance(error, NotImplementedError):
         raised_in = call.excinfo.traceback[-1]
-        if str(raised_in.path) in item.config.stash[SESSION].source_files():
-            report.kata_status = NOT_STARTED
-            report.longrepr = f"{kata.module}.{raised_in.name}: not implemented yet"
-    return report
+        if str(raised_in.path) not in item.config.stash[SESSION].source_files():
+            return None  # raised by torch or a library: a real failure, with its traceback
+        status, summary = NOT_STARTED, f"{kata.module}.{raised_in.name}: not implemented yet"
+    else:
+        return None
+    return pytest.TestReport(
+        item.nodeid, item.location, dict.fromkeys(item.keywords, 1), "failed", summary, call.when,
+        duration=call.duration, start=call.start, stop=call.stop, user_properties=item.user_properties,
+        kata_status=status,
+    )
 
 
 def pytest_report_teststatus(report: pytest.TestReport):

@@ -1,0 +1,347 @@
+"""Tests for kata 02, indexing. Run: pytest katas/02_indexing (add -k one_hot for one function).
+
+Every expected value comes from PyTorch itself, computed outside your function: plain indexing,
+F.cross_entropy, F.one_hot, F.unfold, chunk and cat. The harness adds the kata's rules to every
+call (gather in pick, scatter in one_hot, the forbidden shortcuts, inputs left unchanged).
+"""
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch.testing import make_tensor
+
+from katas.harness import assert_grad, assert_tensor, gradients, implementation, raises_value_error
+
+indexing = implementation(__file__)
+
+
+def checks(function: str, *cases: tuple) -> list:
+    """Parametrize a test over cases, each marked with the function it checks."""
+    return [pytest.param(*case, marks=pytest.mark.checks(function), id="-".join(map(str, case))) for case in cases]
+
+
+def in_float64(function, x: torch.Tensor, *args, **kwargs) -> tuple[torch.Tensor, torch.Tensor]:
+    """PyTorch's own answer for x, computed in float64 so rounding in it never blames the student,
+    and the float64 leaf to take its gradient with respect to."""
+    x64 = x.detach().double().requires_grad_()
+    return function(x64, *args, **kwargs), x64
+
+
+# ---------------------------------------------------------------------------------------- pick
+
+PICK_SHAPES = [(5, 7), (7, 3), (1, 4)]  # more rows than classes, fewer, and a single row
+
+
+@pytest.mark.checks("pick")
+def test_pick_values(device, dtype):
+    for n, c in PICK_SHAPES:
+        probs = make_tensor((n, c), device=device, dtype=dtype, low=0, high=1)
+        targets = torch.randint(0, c, (n,), device=device)
+        result = indexing.pick(probs, targets)
+        assert_tensor(result, probs[torch.arange(n, device=device), targets], what=f"the result for probs {(n, c)}",
+                      hint="gather along dim 1 with an index of shape (N, 1), then drop that dim with "
+                      "squeeze(1): a bare squeeze() also drops N when N == 1")
+
+
+@pytest.mark.checks("pick")
+def test_pick_gradients(device, dtype):
+    """Gradients reach the picked entries only, also from non-contiguous (strided) probs."""
+    for n, c in PICK_SHAPES:
+        probs = make_tensor((n, c), device=device, dtype=dtype, low=0, high=1, noncontiguous=True, requires_grad=True)
+        targets = torch.randint(0, c, (n,), device=device)
+        result = indexing.pick(probs, targets)
+        expected, probs64 = in_float64(lambda p: p[torch.arange(n, device=device), targets], probs)
+        assert_tensor(result, expected.detach().to(dtype), what=f"the result for non-contiguous probs {(n, c)}")
+        upstream = torch.randn_like(expected)
+        (want,) = gradients(expected, [probs64], upstream)
+        assert_grad(gradients(result, [probs], upstream.to(dtype))[0], want.to(dtype), name="probs")
+
+
+# ------------------------------------------------------------------------------- cross_entropy
+
+REDUCTIONS = ["mean", "sum", "none"]
+CE_HINT = ("log_softmax over the class dim (dim 1, also for (N, C, d1, d2) logits), gather each target's "
+           "log-probability, negate; targets equal to ignore_index count 0 and are left out of the mean's count")
+
+
+def ce_cases(device: str) -> list[tuple[tuple[int, ...], torch.Tensor, dict, str]]:
+    """(logits shape, targets, keyword arguments, description) for (N, C) and (N, C, d1, d2) logits."""
+    def targets(shape, every_third=None):
+        drawn = torch.randint(0, shape[1], shape[:1] + shape[2:], device=device)
+        if every_third is not None:
+            drawn.view(-1)[::3] = every_third
+        return drawn
+
+    return [
+        ((6, 5), targets((6, 5)), {}, "no target ignored"),
+        ((1, 3), targets((1, 3)), {}, "a single row"),
+        ((6, 5), targets((6, 5), -100), {}, "every third target -100 (ignored by default)"),
+        ((3, 4, 2, 5), targets((3, 4, 2, 5), -100), {}, "every third target -100 (ignored by default)"),
+        ((3, 4, 2, 5), targets((3, 4, 2, 5), 2), {"ignore_index": 2},
+         "ignore_index=2 (a real class, ignored all the same)"),
+    ]
+
+
+@pytest.mark.parametrize("reduction", checks("cross_entropy", *([r] for r in REDUCTIONS)))
+def test_cross_entropy_values(reduction, device, dtype):
+    for shape, targets, options, description in ce_cases(device):
+        logits = make_tensor(shape, device=device, dtype=dtype, low=-3, high=3)
+        result = indexing.cross_entropy(logits, targets, reduction=reduction, **options)
+        expected = F.cross_entropy(logits.double(), targets, reduction=reduction, **options).to(dtype)
+        assert_tensor(result, expected, what=f"the {reduction!r} loss for logits {shape}, {description},",
+                      hint=CE_HINT)
+
+
+@pytest.mark.parametrize("reduction", checks("cross_entropy", *([r] for r in REDUCTIONS)))
+def test_cross_entropy_gradients(reduction, device, dtype):
+    """Gradients equal PyTorch's, also from non-contiguous logits; ignored targets get none."""
+    for shape, targets, options, description in ce_cases(device):
+        logits = make_tensor(shape, device=device, dtype=dtype, low=-3, high=3, noncontiguous=True, requires_grad=True)
+        result = indexing.cross_entropy(logits, targets, reduction=reduction, **options)
+        expected, logits64 = in_float64(F.cross_entropy, logits, targets, reduction=reduction, **options)
+        what = f"the {reduction!r} loss for non-contiguous logits {shape}, {description},"
+        assert_tensor(result, expected.detach().to(dtype), what=what, hint=CE_HINT)
+        upstream = torch.randn_like(expected)
+        (want,) = gradients(expected, [logits64], upstream)
+        assert_grad(gradients(result, [logits], upstream.to(dtype))[0], want.to(dtype), name="logits",
+                    hint=f"({description}) the gradient is softmax - one_hot(target), scaled by the "
+                    "reduction, and zero where the target is ignored")
+
+
+@pytest.mark.checks("cross_entropy")
+def test_cross_entropy_huge_logits(device, dtype):
+    """Logits of magnitude 1e4: exp overflows to inf unless the max is subtracted first."""
+    for shape in [(8, 5), (2, 4, 3, 3)]:
+        logits = (torch.randn(shape, device=device, dtype=dtype) * 1e4).requires_grad_()
+        targets = torch.randint(0, shape[1], shape[:1] + shape[2:], device=device)
+        for reduction in REDUCTIONS:
+            result = indexing.cross_entropy(logits, targets, reduction=reduction)
+            (grad,) = gradients(result, [logits], torch.ones_like(result))
+            if not torch.isfinite(result).all() or (grad is not None and not torch.isfinite(grad).all()):
+                pytest.fail(f"indexing.cross_entropy: the {reduction!r} loss (or its gradient) for logits of "
+                            f"magnitude 1e4, shape {shape}, is not finite: exp(1e4) overflows to inf, and "
+                            "inf / inf is nan. Subtract each position's max logit over the classes before "
+                            "exp (log_softmax does), which changes nothing mathematically.", pytrace=False)
+            expected = F.cross_entropy(logits.detach().double(), targets, reduction=reduction).to(dtype)
+            assert_tensor(result, expected, what=f"the {reduction!r} loss for logits of magnitude 1e4, shape {shape},",
+                          rtol=1e-3, atol=1e-2, hint=CE_HINT)
+
+
+@pytest.mark.checks("cross_entropy")
+def test_cross_entropy_every_target_ignored(device, dtype):
+    """Nothing left to average: mean is 0 / 0 = nan, as PyTorch gives; sum is 0, none all zeros."""
+    logits = make_tensor((3, 4), device=device, dtype=dtype, low=-3, high=3)
+    targets = torch.full((3,), -100, device=device)
+    for reduction in REDUCTIONS:
+        result = indexing.cross_entropy(logits, targets, reduction=reduction)
+        expected = F.cross_entropy(logits, targets, reduction=reduction)
+        assert_tensor(result, expected, what=f"the {reduction!r} loss when every target is ignored",
+                      equal_nan=True, hint="mean divides the sum by the number of kept targets, here 0: "
+                      "PyTorch returns nan, so do not clamp the count or fall back to 0")
+
+
+@pytest.mark.checks("cross_entropy")
+def test_cross_entropy_rejects_unknown_reduction(device):
+    logits = make_tensor((3, 4), device=device, dtype=torch.float32)
+    targets = torch.randint(0, 4, (3,), device=device)
+    for reduction in ["avg", "batchmean"]:
+        with raises_value_error("reduction", reduction, case=f"reduction={reduction!r}"):
+            indexing.cross_entropy(logits, targets, reduction=reduction)
+
+
+# ------------------------------------------------------------------------------------- one_hot
+
+LABEL_SHAPES = [(6,), (2, 3), (), (2, 3, 4)]
+
+
+@pytest.mark.checks("one_hot")
+def test_one_hot_values(device):
+    for shape in LABEL_SHAPES:
+        labels = torch.randint(0, 5, shape, device=device)
+        assert_tensor(indexing.one_hot(labels), F.one_hot(labels), what=f"the result for labels of shape {shape}",
+                      hint="num_classes=-1 means labels.max() + 1 classes (labels count from 0); the result "
+                      "has labels' shape plus one last dim, int64, on labels' device")
+        assert_tensor(indexing.one_hot(labels, num_classes=7), F.one_hot(labels, 7),
+                      what=f"the result for labels of shape {shape} and num_classes=7",
+                      hint="scatter 1s into torch.zeros(*labels.shape, num_classes, dtype=torch.int64) along the last dim")
+
+
+@pytest.mark.checks("one_hot")
+def test_one_hot_any_integer_labels(device):
+    """Integer labels of any width give the same int64 one-hot (F.one_hot itself takes int64 only)."""
+    for dtype in [torch.int32, torch.int16, torch.uint8]:
+        labels = torch.randint(0, 6, (2, 5), device=device, dtype=dtype)
+        assert_tensor(indexing.one_hot(labels, num_classes=6), F.one_hot(labels.long(), 6),
+                      what=f"the result for {dtype} labels",
+                      hint="the result is always int64; scatter_ wants an int64 index: labels.long()")
+
+
+@pytest.mark.checks("one_hot")
+def test_one_hot_empty_labels(device):
+    """Empty labels are fine when num_classes is given: an empty result with the class dim."""
+    for shape in [(0,), (2, 0)]:
+        labels = torch.zeros(shape, dtype=torch.int64, device=device)
+        assert_tensor(indexing.one_hot(labels, num_classes=3), F.one_hot(labels, 3),
+                      what=f"the result for empty labels of shape {shape} and num_classes=3",
+                      hint="labels.min() and labels.max() fail on an empty tensor: only check them when "
+                      "there are labels to check")
+
+
+ONE_HOT_ERRORS = [  # (case, labels, their dtype, num_classes, key words the message must hold)
+    ("float labels", [0.0, 1.0], torch.float32, -1, ("labels", "float")),
+    ("complex labels", [0j, 1j], torch.complex64, -1, ("labels", "complex")),
+    ("bool labels", [True, False], torch.bool, -1, ("labels", "bool")),
+    ("negative labels", [0, -3, 1], torch.int64, -1, ("labels", "-3")),
+    ("negative labels with num_classes", [2, -3, 1], torch.int64, 5, ("labels", "-3")),
+    ("labels >= num_classes", [0, 7, 1], torch.int64, 5, ("labels", "7")),
+    ("a label equal to num_classes", [0, 5, 1], torch.int64, 5, ("labels", "5")),
+    ("empty labels and num_classes=-1", [], torch.int64, -1, ("num_classes",)),
+]
+
+
+@pytest.mark.parametrize("case, values, label_dtype, num_classes, keywords", [
+    pytest.param(*error, marks=pytest.mark.checks("one_hot"), id=error[0].replace(" ", "_")) for error in ONE_HOT_ERRORS
+])
+def test_one_hot_rejects_bad_labels(case, values, label_dtype, num_classes, keywords, device):
+    labels = torch.tensor(values, dtype=label_dtype, device=device)
+    with raises_value_error(*keywords, case=f"{case} {values} (num_classes={num_classes})"):
+        indexing.one_hot(labels, num_classes=num_classes)
+
+
+# -------------------------------------------------------------------------- split / merge heads
+
+def heads_by_chunks(x: torch.Tensor, num_heads: int) -> torch.Tensor:
+    """(B, T, H*D) -> (B, H, T, D): head h is the h-th chunk of D consecutive features."""
+    return torch.stack(x.chunk(num_heads, dim=-1), dim=1)
+
+
+@pytest.mark.checks("split_heads")
+def test_split_heads_values(device, dtype):
+    x = make_tensor((2, 5, 12), device=device, dtype=dtype, low=-2, high=2)
+    for num_heads in [1, 3, 4, 12]:
+        assert_tensor(indexing.split_heads(x, num_heads), heads_by_chunks(x, num_heads),
+                      what=f"the result for x of shape (2, 5, 12) and num_heads={num_heads}",
+                      hint="out[b, h, t, d] = x[b, t, h*D + d]: view as (B, T, H, D), then swap T and H "
+                      "with transpose(1, 2); a view straight to (B, H, T, D) mixes time steps into heads")
+
+
+@pytest.mark.checks("split_heads")
+def test_split_heads_is_a_view(device):
+    """No copy: the result lives in x's memory, so writing through it changes x."""
+    x = make_tensor((2, 5, 12), device=device, dtype=torch.float32, low=-2, high=2)
+    result = indexing.split_heads(x, 3)
+    if result.untyped_storage().data_ptr() != x.untyped_storage().data_ptr():
+        pytest.fail("indexing.split_heads: the result does not share x's storage, so it is a copy. "
+                    "view and transpose never copy; reshape may, contiguous() and clone() do.", pytrace=False)
+    with torch.no_grad():
+        result[1, 2, 3, 1] = 1234.0
+    if x[1, 3, 2 * 4 + 1] != 1234.0:
+        pytest.fail("indexing.split_heads: writing result[1, 2, 3, 1] did not change x[1, 3, 9], the same "
+                    "element: the result must be a view of x (view, then transpose).", pytrace=False)
+
+
+@pytest.mark.checks("split_heads")
+def test_split_heads_gradients(device, dtype):
+    x = make_tensor((2, 5, 12), device=device, dtype=dtype, low=-2, high=2, requires_grad=True)
+    result = indexing.split_heads(x, 4)
+    expected = heads_by_chunks(x, 4)
+    assert_tensor(result, expected.detach(), what="the result for num_heads=4")
+    upstream = torch.randn_like(expected)
+    assert_grad(gradients(result, [x], upstream)[0], gradients(expected, [x], upstream)[0], name="x")
+
+
+@pytest.mark.parametrize("features, num_heads", checks("split_heads", (10, 4), (10, 3)))
+def test_split_heads_rejects_indivisible(features, num_heads, device):
+    x = make_tensor((2, 5, features), device=device, dtype=torch.float32)
+    with raises_value_error("num_heads", str(features), case=f"a last dim of {features} and num_heads={num_heads}"):
+        indexing.split_heads(x, num_heads)
+
+
+def assert_contiguous(result: torch.Tensor, case: str) -> None:
+    if not result.is_contiguous():
+        pytest.fail(f"indexing.merge_heads: the result for {case} is not contiguous (strides "
+                    f"{result.stride()}). reshape returns a view whenever the strides allow one, and that "
+                    "view can be strided: transpose, then contiguous(), then view.", pytrace=False)
+
+
+@pytest.mark.checks("merge_heads")
+def test_merge_heads_values(device, dtype):
+    x = make_tensor((2, 3, 5, 4), device=device, dtype=dtype, low=-2, high=2)
+    result = indexing.merge_heads(x)
+    assert_tensor(result, torch.cat(x.unbind(dim=1), dim=-1), what="the result for x of shape (2, 3, 5, 4)",
+                  hint="out[b, t, h*D + d] = x[b, h, t, d]: bring T before H with transpose(1, 2) first; "
+                  "reshaping (B, H, T, D) straight to (B, T, H*D) mixes heads into time steps")
+    assert_contiguous(result, "x of shape (2, 3, 5, 4)")
+
+
+@pytest.mark.checks("merge_heads")
+def test_merge_heads_inverts_split(device, dtype):
+    """Heads as split_heads makes them (views of x) merge back to x, always contiguous."""
+    x = make_tensor((4, 5, 12), device=device, dtype=dtype, low=-2, high=2)
+    for original, label in [(x, "x"), (x[::2], "x[::2] (every other sequence)")]:
+        for num_heads in [1, 3, 4]:
+            heads = original.unflatten(-1, (num_heads, 12 // num_heads)).transpose(1, 2)
+            case = f"the heads of {label} with num_heads={num_heads}"
+            result = indexing.merge_heads(heads)
+            assert_tensor(result, original, what=f"the result for {case}",
+                          hint="merge_heads undoes split_heads: transpose(1, 2) back, then merge the last two dims")
+            assert_contiguous(result, case)
+
+
+@pytest.mark.checks("merge_heads")
+def test_merge_heads_gradients(device, dtype):
+    x = make_tensor((2, 3, 5, 4), device=device, dtype=dtype, low=-2, high=2, requires_grad=True)
+    result = indexing.merge_heads(x)
+    expected = torch.cat(x.unbind(dim=1), dim=-1)
+    assert_tensor(result, expected.detach(), what="the result for x of shape (2, 3, 5, 4)")
+    upstream = torch.randn_like(expected)
+    assert_grad(gradients(result, [x], upstream)[0], gradients(expected, [x], upstream)[0], name="x")
+
+
+# ------------------------------------------------------------------------------------ patchify
+
+PATCH_CASES = [  # (images shape, patch size): square and not, one and several channels, p = 1 and p = H
+    ((2, 3, 8, 8), 4),
+    ((1, 1, 6, 9), 3),
+    ((2, 2, 4, 6), 2),
+    ((1, 2, 6, 4), 2),
+    ((1, 3, 5, 5), 5),
+    ((2, 3, 4, 4), 1),
+]
+PATCH_HINT = ("view as (B, C, H/p, p, W/p, p), permute the patch grid (H/p, W/p) to the front and keep "
+              "(C, p, p) inside each patch in that order, then reshape to (B, (H/p)*(W/p), C*p*p)")
+
+
+def unfolded(images: torch.Tensor, patch_size: int) -> torch.Tensor:
+    return F.unfold(images, patch_size, stride=patch_size).transpose(1, 2)
+
+
+@pytest.mark.checks("patchify")
+def test_patchify_values(device, dtype):
+    for shape, p in PATCH_CASES:
+        images = make_tensor(shape, device=device, dtype=dtype, low=-2, high=2)
+        assert_tensor(indexing.patchify(images, p), unfolded(images, p),
+                      what=f"the result for images {shape} and patch_size={p}", hint=PATCH_HINT)
+
+
+@pytest.mark.checks("patchify")
+def test_patchify_gradients(device, dtype):
+    """Gradients flow back, also from non-contiguous (strided) images."""
+    for shape, p in PATCH_CASES[:3]:
+        images = make_tensor(shape, device=device, dtype=dtype, low=-2, high=2, noncontiguous=True, requires_grad=True)
+        result = indexing.patchify(images, p)
+        expected = unfolded(images, p)
+        assert_tensor(result, expected.detach(), what=f"the result for non-contiguous images {shape}, patch_size={p}",
+                      hint=PATCH_HINT)
+        upstream = torch.randn_like(expected)
+        assert_grad(gradients(result, [images], upstream)[0], gradients(expected, [images], upstream)[0],
+                    name="images")
+
+
+@pytest.mark.parametrize("shape, patch_size, size", checks(
+    "patchify", ((1, 2, 10, 8), 4, 10), ((1, 2, 8, 10), 4, 10), ((2, 1, 5, 5), 2, 5),
+))
+def test_patchify_rejects_indivisible(shape, patch_size, size, device):
+    images = make_tensor(shape, device=device, dtype=torch.float32)
+    with raises_value_error("patch_size", str(size), case=f"images {shape} and patch_size={patch_size}"):
+        indexing.patchify(images, patch_size)

@@ -1,0 +1,309 @@
+"""Tests for kata 04, nn.init. Run: pytest katas/04_init (add -k orthogonal for one function).
+
+fans is checked against PyTorch's own rule. orthogonal_ is random, so it is checked by what every
+correct draw has (orthonormal rows or columns, times gain), by reproducibility with a generator,
+and statistically for the Haar distribution, never against one particular random stream.
+init_weights is checked on a model with every module type it handles, and one it must leave alone.
+The harness adds the kata's rules to every call (nn.init.orthogonal_ is off-limits).
+"""
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from katas.harness import assert_tensor, implementation, raises_value_error
+
+initializers = implementation(__file__)
+
+
+# The layers whose weights fans must read, as (name, layer); only the weight's shape matters.
+LAYERS = [
+    ("Linear(3, 5)", lambda: nn.Linear(3, 5)),
+    ("Conv1d(4, 8, 3)", lambda: nn.Conv1d(4, 8, 3)),
+    ("Conv2d(4, 6, (3, 5))", lambda: nn.Conv2d(4, 6, (3, 5))),
+    ("Conv2d(6, 8, 3, groups=2)", lambda: nn.Conv2d(6, 8, 3, groups=2)),
+    ("Conv3d(2, 7, (2, 3, 4))", lambda: nn.Conv3d(2, 7, (2, 3, 4))),
+]
+
+# Shapes for orthogonal_, as the (rows, cols) matrix it sees: rows = size(0), cols = the rest.
+SHAPES = {
+    "tall": (7, 3),
+    "wide": (3, 7),
+    "square": (5, 5),
+    "conv-wide": (4, 2, 3, 3),  # a Conv2d(2, 4, 3) kernel: 4 x 18, orthonormal rows
+    "conv-tall": (12, 2, 2),  # a Conv1d(2, 12, 2) kernel: 12 x 4, orthonormal columns
+}
+
+
+def layer_weight(make, device, dtype) -> torch.Tensor:
+    return make().weight.detach().to(device=device, dtype=dtype)
+
+
+def assert_orthonormal(weight: torch.Tensor, gain: float, what: str) -> None:
+    """W W^T = gain^2 I if rows <= cols, else W^T W = gain^2 I, with W = weight as (rows, cols)."""
+    __tracebackhide__ = True
+    rows = weight.shape[0]
+    flat = weight.detach().reshape(rows, -1).double()
+    wide = rows <= flat.shape[1]
+    gram = flat @ flat.T if wide else flat.T @ flat
+    identity = torch.eye(gram.shape[0], dtype=torch.float64, device=weight.device)
+    tolerance = (5e-5 if weight.dtype == torch.float32 else 1e-10) * gain ** 2
+    if wide:
+        product = f"W W^T of {what} (shape {tuple(weight.shape)}, as {rows} x {flat.shape[1]}: rows orthonormal)"
+        hint = ("the rows of a wide matrix must be orthonormal: QR of a tall (cols, rows) Gaussian gives Q with "
+                "orthonormal columns; transpose it (a reshape is not a transpose). Multiply by gain once: "
+                f"W W^T = gain^2 I = {gain ** 2:g} I")
+    else:
+        product = f"W^T W of {what} (shape {tuple(weight.shape)}, as {rows} x {flat.shape[1]}: columns orthonormal)"
+        hint = ("the columns of a tall matrix must be orthonormal: Q of the QR of a (rows, cols) Gaussian. "
+                f"Multiply by gain once: W^T W = gain^2 I = {gain ** 2:g} I")
+    assert_tensor(gram, gain ** 2 * identity, what=product, hint=hint, rtol=0.0, atol=tolerance)
+
+
+def fill(tensor: torch.Tensor, **options) -> torch.Tensor:
+    """orthogonal_(tensor, **options), checking first that it filled and returned `tensor` itself."""
+    __tracebackhide__ = True
+    address = tensor.data_ptr()
+    result = initializers.orthogonal_(tensor, **options)
+    if result is not tensor:
+        pytest.fail("initializers.orthogonal_ returned a different object than the tensor it was given. Functions "
+                    "ending in `_` fill their argument in place and return that very tensor (`return tensor`), "
+                    "so that `w = orthogonal_(torch.empty(3, 5))` works too.", pytrace=False)
+    if tensor.data_ptr() != address:
+        pytest.fail("initializers.orthogonal_ gave the tensor new storage (`.data = ...` or `.set_(...)`): fill "
+                    "the existing memory with `tensor.copy_(...)`, so views of it see the values.",
+                    pytrace=False)
+    return tensor
+
+
+# fans --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.checks("fans")
+def test_fans_match_pytorch(device, dtype):
+    for name, make in LAYERS:
+        weight = layer_weight(make, device, dtype)
+        expected = nn.init._calculate_fan_in_and_fan_out(weight)
+        result = initializers.fans(weight)
+        if not isinstance(result, tuple) or len(result) != 2:
+            pytest.fail(f"initializers.fans: for the weight of {name} returned {result!r}; expected a tuple "
+                        f"(fan_in, fan_out) = {expected}", pytrace=False)
+        if any(type(fan) is not int for fan in result):
+            pytest.fail(f"initializers.fans: for the weight of {name} returned {result!r}: fans are Python ints, "
+                        f"got types {[type(fan).__name__ for fan in result]} (tensor.shape holds ints; a torch "
+                        "product gives a tensor: use math.prod or int(...))", pytrace=False)
+        if result != expected:
+            hint = ("fan_in = size(1) * receptive field, fan_out = size(0) * receptive field, where the receptive "
+                    "field is the product of the dims from 2 on (the kernel's size)")
+            if result == expected[::-1]:
+                hint = "fan_in and fan_out are swapped: a weight is (out, in, *kernel), so fan_in comes from size(1)"
+            pytest.fail(f"initializers.fans: for the weight of {name}, shape {tuple(weight.shape)}, returned "
+                        f"{result}, expected (fan_in, fan_out) = {expected}.\nHint: {hint}", pytrace=False)
+
+
+@pytest.mark.checks("fans")
+def test_fans_reject_fewer_than_2_dims(device):
+    for shape in [(4,), ()]:
+        with raises_value_error("tensor", "dim", case=f"a tensor of shape {shape} (fans need at least 2 dims)"):
+            initializers.fans(torch.ones(shape, device=device))
+
+
+# orthogonal_ -------------------------------------------------------------------------------------
+
+
+@pytest.mark.checks("orthogonal_")
+@pytest.mark.parametrize("kind", SHAPES)
+def test_orthogonal_is_orthonormal_times_gain(kind, device, dtype):
+    for gain in (None, 3.0):
+        tensor = torch.full(SHAPES[kind], 7.0, device=device, dtype=dtype)
+        fill(tensor, **({} if gain is None else {"gain": gain}))
+        assert_orthonormal(tensor, 1.0 if gain is None else gain,
+                           "the filled tensor" + ("" if gain is None else f" with gain={gain}"))
+
+
+@pytest.mark.checks("orthogonal_")
+def test_orthogonal_fills_in_place(device, dtype):
+    tensor = torch.zeros(4, 6, device=device, dtype=dtype)
+    view = tensor[1:3]  # shares tensor's memory: must see the new values
+    fill(tensor)
+    assert_orthonormal(tensor, 1.0, "the tensor after orthogonal_(tensor)")
+    assert_tensor(view, tensor[1:3], what="a view taken before the call", rtol=0.0, atol=0.0,
+                  hint="fill the tensor's own memory (tensor.copy_(...)), do not rebind it to a new one")
+
+
+@pytest.mark.checks("orthogonal_")
+def test_orthogonal_fills_a_parameter_that_requires_grad(device, dtype):
+    weight = nn.Parameter(torch.empty(5, 3, device=device, dtype=dtype))
+    leaf_error = None
+    try:
+        fill(weight, gain=2.0)
+    except RuntimeError as error:
+        if "leaf" not in str(error):
+            raise
+        leaf_error = str(error)
+    if leaf_error:
+        pytest.fail(f"initializers.orthogonal_ failed on an nn.Parameter: {leaf_error}\nHint: an initializer is "
+                    "not part of the model's computation: fill the tensor inside `with torch.no_grad():`.",
+                    pytrace=False)
+    if not (weight.requires_grad and weight.is_leaf):
+        pytest.fail("initializers.orthogonal_ left the Parameter with requires_grad="
+                    f"{weight.requires_grad}, grad_fn={weight.grad_fn}: filling it must not record autograd history "
+                    "(use torch.no_grad()) nor switch its grad off.", pytrace=False)
+    assert_orthonormal(weight, 2.0, "the filled Parameter with gain=2.0")
+
+
+@pytest.mark.checks("orthogonal_")
+def test_orthogonal_returns_empty_tensors_unchanged(device):
+    for shape in [(0, 3), (3, 0), (0, 2, 3), (4, 0, 3)]:
+        tensor = torch.empty(shape, device=device)
+        result = initializers.orthogonal_(tensor)
+        if result is not tensor or tensor.shape != shape:
+            pytest.fail(f"initializers.orthogonal_: an empty tensor of shape {shape} must come back unchanged, the "
+                        "same object (there is nothing to fill; return it before computing rows and cols).",
+                        pytrace=False)
+
+
+@pytest.mark.checks("orthogonal_")
+def test_orthogonal_rejects_fewer_than_2_dims(device):
+    for shape in [(4,), ()]:
+        with raises_value_error("tensor", "dim", case=f"a tensor of shape {shape} (orthogonal_ needs at least 2 dims)"):
+            initializers.orthogonal_(torch.ones(shape, device=device))
+
+
+@pytest.mark.checks("orthogonal_")
+def test_orthogonal_generator_makes_it_reproducible(device, dtype):
+    def draw(shape, seed):
+        generator = torch.Generator(device=device).manual_seed(seed)
+        return initializers.orthogonal_(torch.empty(shape, device=device, dtype=dtype), generator=generator).clone()
+
+    for shape in [(4, 6), (6, 4)]:
+        if not torch.equal(draw(shape, 0), draw(shape, 0)):
+            pytest.fail(f"initializers.orthogonal_: two calls with generators seeded alike gave different {shape} "
+                        "tensors. Draw every random number from `generator` (torch.randn(..., generator=generator)); "
+                        "the global RNG moves on between calls.", pytrace=False)
+        if torch.equal(draw(shape, 0), draw(shape, 1)):
+            pytest.fail(f"initializers.orthogonal_: generators seeded 0 and 1 gave the same {shape} tensor: "
+                        "the result must come from the generator's random numbers.", pytrace=False)
+
+
+@pytest.mark.checks("orthogonal_")
+def test_orthogonal_without_generator_follows_torch_manual_seed(device, dtype):
+    draws = []
+    for _ in range(2):
+        torch.manual_seed(1234)
+        draws.append(initializers.orthogonal_(torch.empty(3, 5, device=device, dtype=dtype)).clone())
+    if not torch.equal(*draws):
+        pytest.fail("initializers.orthogonal_: with generator=None, two calls after the same torch.manual_seed gave "
+                    "different tensors: draw from the global RNG (pass generator=None on to torch.randn).",
+                    pytrace=False)
+
+
+@pytest.mark.checks("orthogonal_")
+def test_orthogonal_is_haar_distributed(device, dtype):
+    """Every entry of a Haar-distributed (semi-)orthogonal matrix has mean 0 and variance 1 / max(rows, cols).
+
+    Without the sign correction, QR returns Q with the signs LAPACK's algorithm picks: Q[0, 0] is never
+    positive, and its mean over many draws is about -0.5 for a 3 x 3 matrix instead of 0.
+    """
+    draws, limit = 200, 6.0  # z-scores: a correct solution stays far inside 6; the sign bias reaches about 12
+    for shape in [(3, 3), (4, 2), (2, 4)]:
+        samples = torch.stack([initializers.orthogonal_(torch.empty(shape, device=device, dtype=dtype)).clone()
+                               for _ in range(draws)]).double()
+        means = samples.mean(dim=0)
+        z = means * math.sqrt(draws * max(shape))
+        worst = divmod(int(z.abs().argmax()), shape[1])
+        if z.abs().max() > limit:
+            pytest.fail(f"initializers.orthogonal_: over {draws} draws of a {shape} matrix, entry {list(worst)} "
+                        f"averages {means[worst].item():+.3f}; for uniformly (Haar) distributed matrices every "
+                        f"entry averages 0 (within about {limit / math.sqrt(draws * max(shape)):.2f} here).\n"
+                        "Hint: QR is unique only up to the sign of each column of Q, and LAPACK picks the signs "
+                        "by a fixed rule, not at random: multiply Q's columns by the signs of R's diagonal "
+                        "(q * r.diagonal().sign()).", pytrace=False)
+
+
+# init_weights ------------------------------------------------------------------------------------
+
+ORTHOGONAL = ("conv1d", "conv2d", "conv3d", "linear")
+NORMS = ("batchnorm1d", "batchnorm2d", "batchnorm3d", "layernorm", "groupnorm")
+
+
+def every_kind_of_module(device, dtype) -> nn.Module:
+    """A model with each module type init_weights handles, plus an Embedding it must leave alone,
+    with every parameter scrambled so that the right init is not there already."""
+    model = nn.ModuleDict({
+        "conv1d": nn.Conv1d(2, 4, 3), "conv2d": nn.Conv2d(2, 4, 3), "conv3d": nn.Conv3d(2, 3, 2),
+        "linear": nn.Linear(6, 5),
+        "batchnorm1d": nn.BatchNorm1d(4), "batchnorm2d": nn.BatchNorm2d(3), "batchnorm3d": nn.BatchNorm3d(2),
+        "layernorm": nn.LayerNorm(5), "groupnorm": nn.GroupNorm(2, 4),
+        "embedding": nn.Embedding(10, 3),
+    })
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.normal_()
+    return model.to(device=device, dtype=dtype)
+
+
+def check_initialized(model: nn.Module, gain: float, untouched: dict) -> None:
+    __tracebackhide__ = True
+    for name in ORTHOGONAL:
+        layer = model[name]
+        assert_orthonormal(layer.weight, gain, f"{name}.weight ({type(layer).__name__}) after model.apply")
+        assert_tensor(layer.bias.detach(), torch.zeros_like(layer.bias), what=f"{name}.bias", rtol=0.0, atol=0.0,
+                      hint="zero the bias of every Linear and Conv1d/2d/3d layer")
+    for name in NORMS:
+        layer = model[name]
+        kind = type(layer).__name__
+        hint = f"a {kind} starts as the identity: weight 1, bias 0 (match it with isinstance)"
+        assert_tensor(layer.weight.detach(), torch.ones_like(layer.weight), what=f"{name}.weight ({kind})",
+                      rtol=0.0, atol=0.0, hint=hint)
+        assert_tensor(layer.bias.detach(), torch.zeros_like(layer.bias), what=f"{name}.bias ({kind})",
+                      rtol=0.0, atol=0.0, hint=hint)
+    for name, before in untouched.items():
+        assert_tensor(model.get_parameter(name).detach(), before, what=name, rtol=0.0, atol=0.0,
+                      hint="init_weights leaves every module type it does not list untouched (an Embedding "
+                      "keeps its weights): choose by isinstance, not by having a `weight`")
+
+
+@pytest.mark.checks("init_weights")
+def test_init_weights_initializes_each_module_type(device, dtype):
+    model = every_kind_of_module(device, dtype)
+    parameters = dict(model.named_parameters())
+    untouched = {"embedding.weight": model["embedding"].weight.detach().clone()}
+    model.apply(initializers.init_weights)
+    now = dict(model.named_parameters())
+    replaced = [name for name in parameters if now.get(name) is not parameters[name]]
+    if replaced:
+        pytest.fail(f"initializers.init_weights replaced the parameters {replaced} with new objects: fill them in "
+                    "place (orthogonal_, fill_, zero_), or an optimizer built before the init keeps training the "
+                    "old ones.", pytrace=False)
+    if not all(p.requires_grad and p.is_leaf for p in now.values()):
+        pytest.fail("initializers.init_weights left parameters that no longer require grad or have autograd "
+                    "history: fill them under torch.no_grad().", pytrace=False)
+    check_initialized(model, math.sqrt(2.0), untouched)
+
+
+@pytest.mark.checks("init_weights")
+def test_init_weights_passes_gain_on(device, dtype):
+    model = every_kind_of_module(device, dtype)
+    untouched = {"embedding.weight": model["embedding"].weight.detach().clone()}
+    model.apply(lambda module: initializers.init_weights(module, gain=0.5))
+    check_initialized(model, 0.5, untouched)
+
+
+@pytest.mark.checks("init_weights")
+def test_init_weights_handles_layers_without_bias_or_affine(device, dtype):
+    model = nn.ModuleDict({
+        "linear": nn.Linear(4, 3, bias=False), "conv2d": nn.Conv2d(2, 3, 3, bias=False),
+        "batchnorm2d": nn.BatchNorm2d(3, affine=False), "layernorm": nn.LayerNorm(5, elementwise_affine=False),
+        "groupnorm": nn.GroupNorm(2, 4, affine=False), "layernorm_without_bias": nn.LayerNorm(5, bias=False),
+    }).to(device=device, dtype=dtype)
+    with torch.no_grad():
+        model["layernorm_without_bias"].weight.normal_()
+    model.apply(initializers.init_weights)
+    for name in ("linear", "conv2d"):
+        assert_orthonormal(model[name].weight, math.sqrt(2.0), f"{name}.weight (no bias)")
+    weight = model["layernorm_without_bias"].weight
+    assert_tensor(weight.detach(), torch.ones_like(weight), what="the weight of LayerNorm(5, bias=False)",
+                  rtol=0.0, atol=0.0, hint="a norm layer may have a weight but no bias: check each for None")

@@ -1,0 +1,129 @@
+"""Kata 05: parametrizations. Replace each `raise NotImplementedError` with your solution.
+
+Read README.md in this folder first, then check yourself with: pytest katas/05_parametrizations
+"""
+
+import torch
+from torch import nn
+from torch.nn.utils import parametrize
+
+
+def random_mask(
+    shape: tuple[int, ...],
+    sparsity: float,
+    generator: torch.Generator | None = None,
+    device: torch.device | str | None = None,
+) -> torch.Tensor:
+    """A bool mask of `shape` on `device` with exactly round(sparsity * numel) False entries,
+    placed uniformly at random; every other entry is True (kept).
+
+    Lesson: an exact count at random places, and randomness you can replay: draw every random
+    number from `generator`, so the same seed gives the same mask.
+
+    Example:
+        >>> mask = random_mask((2, 4), 0.25, generator=torch.Generator().manual_seed(0))
+        >>> mask.dtype, int((~mask).sum())
+        (torch.bool, 2)
+
+    Raises ValueError naming `sparsity` unless 0 <= sparsity <= 1.
+    """
+    raise NotImplementedError
+
+
+def magnitude_mask(weight: torch.Tensor, sparsity: float) -> torch.Tensor:
+    """A bool mask of `weight`'s shape and device with exactly round(sparsity * numel) False
+    entries, at the entries of smallest abs(weight) (ties broken any way).
+
+    Lesson: magnitude pruning drops the weights that matter least, judged by size, not sign.
+
+    Example:
+        >>> magnitude_mask(torch.tensor([[0.1, -3.0], [-0.2, 2.0]]), 0.5)
+        tensor([[False,  True],
+                [False,  True]])
+
+    Raises ValueError naming `sparsity` unless 0 <= sparsity <= 1.
+    """
+    raise NotImplementedError
+
+
+class SparseMask(nn.Module):
+    """A parametrization that zeroes the masked entries: forward(weight) is weight * mask.
+
+    `SparseMask(mask)` takes a bool mask (True = keep) and keeps it as a buffer, so it moves with
+    `module.to(...)` and is saved in `state_dict`, but is never trained. `forward(weight)` returns
+    `weight * mask` in `weight`'s dtype.
+
+    Example:
+        >>> SparseMask(torch.tensor([True, False]))(torch.tensor([3., 4.]))
+        tensor([3., 0.])
+    """
+
+    def __init__(self, mask: torch.Tensor) -> None:
+        raise NotImplementedError
+
+    def forward(self, weight: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+
+def sparsify_(
+    module: nn.Module,
+    sparsity: float,
+    name: str = "weight",
+    method: str = "magnitude",
+    generator: torch.Generator | None = None,
+) -> nn.Module:
+    """Register a SparseMask on `module.<name>` with torch.nn.utils.parametrize; return `module`.
+
+    `method="magnitude"` masks the smallest abs values of the current tensor (magnitude_mask);
+    `method="random"` masks uniformly random places (random_mask with `generator`, on the tensor's
+    device). Afterwards `module.<name>` reads as original * mask, the trainable tensor lives at
+    `module.parametrizations.<name>.original`, and masked entries stay exactly zero through any
+    number of optimizer steps, momentum, weight decay and Adam included.
+
+    Lesson: zeroing a weight once does not last, because the optimizer writes to it again; a
+    parametrization applies the mask on every read, and the gradient of the masked entries is zero.
+
+    Example:
+        >>> layer = sparsify_(nn.Linear(4, 3), 0.5)
+        >>> int((layer.weight == 0).sum())
+        6
+
+    Raises ValueError naming `method` unless it is "magnitude" or "random", and naming `sparsity`
+    unless 0 <= sparsity <= 1.
+    """
+    raise NotImplementedError
+
+
+class Symmetric(nn.Module):
+    """A parametrization that makes a square matrix symmetric, built from its upper triangle:
+    forward(X)[i, j] = X[min(i, j), max(i, j)].
+
+    `right_inverse(A)` returns a tensor that forward maps back to A when A is symmetric, so a
+    symmetric matrix can be assigned to the parametrized weight (`layer.weight = A`). It must not
+    raise for a non-symmetric A: registering the parametrization calls it on the current weight.
+
+    Example:
+        >>> Symmetric()(torch.tensor([[1., 2.], [3., 4.]]))
+        tensor([[1., 2.],
+                [2., 4.]])
+    """
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def right_inverse(self, A: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+
+def make_permanent_(module: nn.Module, name: str = "weight") -> nn.Module:
+    """Remove the parametrization of `module.<name>`, leaving its current parametrized value as a
+    plain nn.Parameter (so a pruned layer ships with its zeros baked in); return `module`.
+
+    Example:
+        >>> layer = make_permanent_(sparsify_(nn.Linear(4, 3), 0.5))
+        >>> type(layer.weight).__name__, parametrize.is_parametrized(layer)
+        ('Parameter', False)
+
+    Raises ValueError naming `name` if `module.<name>` is not parametrized.
+    """
+    raise NotImplementedError

@@ -1,0 +1,420 @@
+"""Tests for kata 07, forward-mode AD. Run: pytest katas/07_forward_ad (add -k jvp for one function).
+
+Each function f below is a case: the shape of x, the fixed tensors f closes over, and its Jacobian
+written out by hand. jvp is checked against that closed form, directional_derivative and
+jacobian_forward against reverse mode (torch.autograd.grad, called here in the tests), and all of
+them on custom autograd.Functions whose backward is wrong but whose jvp is right: forward mode
+never runs a backward, so it must still get them right. The harness adds the kata's rules to every
+call (no reverse-mode calls in the first three functions, inputs unchanged).
+"""
+
+from dataclasses import dataclass
+from typing import Callable
+
+import pytest
+import torch
+from torch.testing import make_tensor
+
+from katas.harness import assert_tensor, implementation, raises_value_error, shape_words
+
+forward_ad = implementation(__file__)
+
+# The first dual tensor makes torch script its forward-mode decompositions, with a warning per script.
+pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
+
+
+@dataclass(frozen=True)
+class Case:
+    x_shape: tuple[int, ...]
+    constants: tuple[tuple[int, ...], ...]  # shapes of the fixed tensors f takes after x
+    f: Callable[..., torch.Tensor]  # f(x, *constants)
+    jacobian: Callable[..., torch.Tensor]  # the same f's Jacobian by hand, shape f(x).shape + x.shape
+
+
+def _tanh_cumsum_jacobian(x):
+    # d out[i, j] / d x[k, l] = [i == k] [l <= j] (1 - tanh(x[k, l]) ** 2)
+    rows = torch.eye(x.shape[0], dtype=x.dtype, device=x.device)
+    prefix = torch.ones(x.shape[1], x.shape[1], dtype=x.dtype, device=x.device).tril()
+    return torch.einsum("ik,jl,kl->ijkl", rows, prefix, 1 - torch.tanh(x) ** 2)
+
+
+# No f here adds or multiplies x elementwise with a constant tensor or number (x + b, x * c): in
+# forward mode PyTorch runs those through a Python reference that imports torch._dynamo on first
+# use, about 4 s of every student's run. Matrix products with constants (A @ x) are fine.
+CASES = {
+    "sin(x) * x": Case(
+        (5,), (), lambda x: torch.sin(x) * x,
+        lambda x: torch.diag(x * torch.cos(x) + torch.sin(x)),
+    ),
+    "A @ x, A (4, 3)": Case((3,), ((4, 3),), lambda x, a: a @ x, lambda x, a: a),
+    "(x ** 2).sum()": Case((5,), (), lambda x: (x ** 2).sum(), lambda x: 2 * x),
+    "tanh(W @ x), W (2, 3)": Case(
+        (3,), ((2, 3),), lambda x, w: torch.tanh(w @ x), lambda x, w: (1 - torch.tanh(w @ x) ** 2)[:, None] * w,
+    ),
+    "M @ tanh(X) @ w, X (2, 3) -> (4,)": Case(
+        (2, 3), ((4, 2), (3,)), lambda x, m, w: m @ torch.tanh(x) @ w,
+        lambda x, m, w: torch.einsum("ki,ij,j->kij", m, 1 - torch.tanh(x) ** 2, w),
+    ),
+    "tanh(X).cumsum(dim=1), (2, 3) -> (2, 3)": Case(
+        (2, 3), (), lambda x: torch.tanh(x).cumsum(dim=1), _tanh_cumsum_jacobian,
+    ),
+    "X.logsumexp((0, 1)), (2, 3) -> ()": Case(
+        (2, 3), (), lambda x: x.logsumexp(dim=(0, 1)), lambda x: (x - x.logsumexp(dim=(0, 1))).exp(),
+    ),
+    "0-dim x: stack([sin t, t ** 2])": Case(
+        (), (), lambda t: torch.stack([torch.sin(t), t ** 2]), lambda t: torch.stack([torch.cos(t), 2 * t]),
+    ),
+    "0-dim x and f(x): t ** 3": Case((), (), lambda t: t ** 3, lambda t: 3 * t ** 2),
+}
+SCALAR_CASES = ["(x ** 2).sum()", "X.logsumexp((0, 1)), (2, 3) -> ()", "0-dim x and f(x): t ** 3"]
+
+
+def checks(function: str, names) -> list:
+    """Parametrize a test over case names, each tied to the function it checks."""
+    return [pytest.param(name, marks=pytest.mark.checks(function), id=name) for name in names]
+
+
+@dataclass
+class Problem:
+    f: Callable[[torch.Tensor], torch.Tensor]  # the case's f with its constants bound
+    x: torch.Tensor
+    f64: Callable[[torch.Tensor], torch.Tensor]  # the same in float64, for expected values
+    x64: torch.Tensor
+    jacobian64: Callable[[], torch.Tensor]  # the closed-form Jacobian at x, in float64
+
+
+def setup(name: str, device: str, dtype: torch.dtype) -> Problem:
+    case = CASES[name]
+    x = make_tensor(case.x_shape, device=device, dtype=dtype, low=-2, high=2)
+    constants = [make_tensor(shape, device=device, dtype=dtype, low=-2, high=2) for shape in case.constants]
+    constants64 = [c.double() for c in constants]
+    return Problem(
+        lambda x: case.f(x, *constants), x, lambda x: case.f(x, *constants64), x.double(),
+        lambda: case.jacobian(x.double(), *constants64),
+    )
+
+
+def reverse_jacobian(f: Callable, x: torch.Tensor) -> torch.Tensor:
+    """The Jacobian in reverse mode, one gradient per output element (the tests may do this)."""
+    x = x.detach().requires_grad_()
+    out = f(x)
+    rows = [torch.autograd.grad(y, x, retain_graph=True)[0] for y in out.reshape(-1)]
+    return torch.stack(rows).reshape(out.shape + x.shape)
+
+
+def times(jacobian: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """J v: contract the trailing x-shaped dims of J with v."""
+    return (jacobian.reshape(-1, v.numel()) @ v.reshape(-1)).reshape(jacobian.shape[: jacobian.ndim - v.ndim])
+
+
+# Custom autograd.Functions in the setup_context style, with a jvp, so that torch.func.jvp and
+# forward_ad dual tensors both work on them (generate_vmap_rule: torch.vmap too).
+class Cube(torch.autograd.Function):
+    """x ** 3, with a correct backward and jvp."""
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(x):
+        return x ** 3
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        (x,) = inputs
+        ctx.save_for_backward(x)
+        ctx.save_for_forward(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return 3 * x ** 2 * grad
+
+    @staticmethod
+    def jvp(ctx, tangent):
+        (x,) = ctx.saved_tensors
+        return 3 * x ** 2 * tangent
+
+
+class CubeBackwardMissesSquare(Cube):
+    """x ** 3 whose backward forgot the square: 3 x g instead of 3 x^2 g. Its jvp is right."""
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return 3 * x * grad
+
+
+class CubeBackwardOffByAThousandth(Cube):
+    """x ** 3 whose backward is 0.1% too large: wrong at rtol 1e-4, right enough at rtol 1e-2."""
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return 1.001 * 3 * x ** 2 * grad
+
+
+class MatVec(torch.autograd.Function):
+    """a @ x for a fixed matrix a (no gradient to a), with a correct backward and jvp."""
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(x, a):
+        return a @ x
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        _, a = inputs
+        ctx.save_for_backward(a)
+        ctx.save_for_forward(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return a.T @ grad, None
+
+    @staticmethod
+    def jvp(ctx, x_tangent, a_tangent):
+        (a,) = ctx.saved_tensors
+        return a @ x_tangent
+
+
+class MatVecBackwardForgetsTranspose(MatVec):
+    """a @ x whose backward computes a @ g instead of a.T @ g. Its jvp is right."""
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        return a @ grad, None
+
+
+def matrix(device, dtype, shape=(4, 4)):
+    return make_tensor(shape, device=device, dtype=dtype, low=-2, high=2)
+
+
+def vector(device, dtype, shape=(4,)):
+    return make_tensor(shape, device=device, dtype=dtype, low=-2, high=2)
+
+
+def check_pair(result, function: str) -> tuple[torch.Tensor, torch.Tensor]:
+    if not isinstance(result, tuple) or len(result) != 2:
+        pytest.fail(f"forward_ad.{function}: expected a tuple (f(x), J v), got {type(result).__name__}", pytrace=False)
+    return result
+
+
+# ---------------------------------------------------------------- jvp
+
+
+@pytest.mark.parametrize("name", checks("jvp", CASES))
+def test_jvp_values(name, device, dtype):
+    p = setup(name, device, dtype)
+    v = make_tensor(p.x.shape, device=device, dtype=dtype, low=-1, high=1)
+    value, tangent = check_pair(forward_ad.jvp(p.f, p.x, v), "jvp")
+    assert_tensor(value, p.f64(p.x64).to(dtype), what=f"f(x), the first result, for f = {name}",
+                  hint="return f evaluated at x itself (the primal), not the dual tensor or the tangent")
+    expected = times(p.jacobian64(), v.double()).to(dtype)
+    assert_tensor(tangent, expected, what=f"J v, the second result, for f = {name}",
+                  hint="make x dual with tangent v (forward_ad.make_dual) or call torch.func.jvp(f, (x,), (v,)), "
+                  "then read the tangent of f's output")
+
+
+@pytest.mark.checks("jvp")
+def test_jvp_of_a_constant_is_zeros(device, dtype):
+    x = vector(device, dtype, (3,))
+    constant = torch.tensor([5.0, -1.0], device=device, dtype=dtype)
+    value, tangent = check_pair(forward_ad.jvp(lambda x: constant, x, torch.ones_like(x)), "jvp")
+    assert_tensor(value, constant, what="f(x) for a constant f")
+    assert_tensor(tangent, torch.zeros_like(constant), what="J v for a constant f",
+                  hint="an output that does not depend on x has no tangent: unpack_dual gives None there, "
+                  "but the derivative is zero, so return torch.zeros_like(value)")
+
+
+@pytest.mark.checks("jvp")
+def test_jvp_uses_the_functions_jvp_not_its_backward(device, dtype):
+    a, x, v = matrix(device, dtype), vector(device, dtype), vector(device, dtype)
+    value, tangent = check_pair(forward_ad.jvp(lambda x: MatVecBackwardForgetsTranspose.apply(x, a), x, v), "jvp")
+    assert_tensor(value, (a.double() @ x.double()).to(dtype), what="f(x) for a custom autograd.Function")
+    assert_tensor(tangent, (a.double() @ v.double()).to(dtype), what="J v for a custom autograd.Function with a wrong "
+                  "backward and a correct jvp", hint="forward mode runs the Function's jvp and never its backward: "
+                  "a result built from the backward is reverse mode in disguise")
+
+
+@pytest.mark.checks("jvp")
+def test_jvp_rejects_v_of_another_shape(device):
+    for x_shape, v_shape in [((2, 3), (3, 2)), ((2, 3), (3,)), ((2, 3), (2, 3, 1)), ((3,), (4,)), ((), (1,))]:
+        x, v = torch.zeros(x_shape, device=device), torch.ones(v_shape, device=device)
+        with raises_value_error(*shape_words(x_shape, v_shape), case=f"x of shape {x_shape} and v of shape {v_shape} "
+                                "(name both shapes in the message)"):
+            forward_ad.jvp(torch.sin, x, v)
+
+
+# ---------------------------------------------------------------- directional_derivative
+
+
+@pytest.mark.parametrize("name", checks("directional_derivative", SCALAR_CASES))
+def test_directional_derivative_values(name, device, dtype):
+    p = setup(name, device, dtype)
+    v = make_tensor(p.x.shape, device=device, dtype=dtype, low=-1, high=1)
+    gradient = reverse_jacobian(p.f64, p.x64)  # a scalar f's Jacobian is its gradient, shape x.shape
+    expected = (gradient * v.double()).sum().to(dtype)
+    assert_tensor(forward_ad.directional_derivative(p.f, p.x, v), expected,
+                  what=f"the directional derivative of {name}", hint="it is J v for a scalar f: the tangent of f(x), a 0-dim tensor")
+
+
+@pytest.mark.checks("directional_derivative")
+def test_directional_derivative_uses_forward_mode(device, dtype):
+    a, x, v = matrix(device, dtype), vector(device, dtype), vector(device, dtype)
+    result = forward_ad.directional_derivative(lambda x: (MatVecBackwardForgetsTranspose.apply(x, a) ** 2).sum(), x, v)
+    a64, x64, v64 = a.double(), x.double(), v.double()
+    assert_tensor(result, (2 * (a64 @ x64) @ (a64 @ v64)).to(dtype),
+                  what="the directional derivative through a custom Function with a wrong backward and a correct jvp",
+                  hint="compute it in forward mode (a jvp), not as a gradient dotted with v")
+
+
+@pytest.mark.checks("directional_derivative")
+def test_directional_derivative_rejects_non_scalar_f(device):
+    for name in ["sin(x) * x", "A @ x, A (4, 3)", "tanh(X).cumsum(dim=1), (2, 3) -> (2, 3)"]:
+        p = setup(name, device, torch.float32)
+        out_shape = tuple(p.f(p.x).shape)
+        with raises_value_error("scalar", *shape_words(out_shape), case=f"f = {name}, whose output has shape "
+                                f"{out_shape} (say that f(x) must be a scalar, and give its shape)"):
+            forward_ad.directional_derivative(p.f, p.x, torch.ones_like(p.x))
+
+
+# ---------------------------------------------------------------- jacobian_forward
+
+
+@pytest.mark.parametrize("name", checks("jacobian_forward", CASES))
+def test_jacobian_forward_values(name, device, dtype):
+    p = setup(name, device, dtype)
+    expected = reverse_jacobian(p.f64, p.x64).to(dtype)
+    assert_tensor(forward_ad.jacobian_forward(p.f, p.x), expected, what=f"the Jacobian of {name}",
+                  hint="J has shape f(x).shape + x.shape: push each basis direction of x's shape (x.numel() "
+                  "of them, e.g. torch.eye(n).reshape(n, *x.shape)) through a jvp, then put the direction "
+                  "dims last")
+
+
+@pytest.mark.checks("jacobian_forward")
+def test_jacobian_forward_uses_forward_mode(device, dtype):
+    a, x = matrix(device, dtype, (3, 3)), vector(device, dtype, (3,))
+    result = forward_ad.jacobian_forward(lambda x: MatVecBackwardForgetsTranspose.apply(x, a), x)
+    assert_tensor(result, a, what="the Jacobian of a custom Function with a wrong backward and a correct jvp",
+                  hint="build it from jvps (forward mode), which never run the Function's backward")
+
+
+@pytest.mark.checks("jacobian_forward")
+def test_jacobian_forward_of_a_constant_is_zeros(device, dtype):
+    x = vector(device, dtype, (3,))
+    constant = torch.tensor([5.0, -1.0], device=device, dtype=dtype)
+    assert_tensor(forward_ad.jacobian_forward(lambda x: constant, x), torch.zeros(2, 3, device=device, dtype=dtype),
+                  what="the Jacobian of a constant f", hint="its Jacobian is zeros of shape f(x).shape + x.shape")
+
+
+# ---------------------------------------------------------------- check_backward
+
+# float32 rounds inner products to about 1e-6 relative; loosen the defaults there for correct functions.
+ROUNDING = {torch.float32: {"rtol": 1e-3, "atol": 1e-4}, torch.float64: {}}
+
+
+def verdict(result, expected: bool, what: str, hint: str) -> None:
+    if type(result) is not bool:
+        pytest.fail(f"forward_ad.check_backward returned {type(result).__name__} for {what}, expected a Python "
+                    "bool (a 0-dim tensor is not one: use bool(...) or .item())", pytrace=False)
+    if result is not expected:
+        pytest.fail(f"forward_ad.check_backward returned {result} for {what}, expected {expected}.\nHint: {hint}",
+                    pytrace=False)
+
+
+CORRECT_FUNCTIONS = list(CASES) + ["Cube (custom Function)", "MatVec (custom Function)"]
+
+
+def correct_function(name: str, device: str, dtype: torch.dtype):
+    if name == "Cube (custom Function)":
+        return Cube.apply, vector(device, dtype, (5,))
+    if name == "MatVec (custom Function)":
+        a = matrix(device, dtype, (4, 3))
+        return (lambda x: MatVec.apply(x, a)), vector(device, dtype, (3,))
+    p = setup(name, device, dtype)
+    return p.f, p.x
+
+
+@pytest.mark.parametrize("name", checks("check_backward", CORRECT_FUNCTIONS))
+def test_check_backward_passes_correct_functions(name, device, dtype):
+    f, x = correct_function(name, device, dtype)
+    verdict(forward_ad.check_backward(f, x, **ROUNDING[dtype]), True, f"f = {name}, whose backward is correct",
+            hint="<u, J v> (forward mode: the jvp's tangent) and <J^T u, v> (reverse mode: the gradient of "
+            "sum(f(x) * u)) are the same number up to rounding; compare them with rtol and atol")
+
+
+@pytest.mark.checks("check_backward")
+def test_check_backward_catches_a_wrong_backward(device, dtype):
+    a, x = matrix(device, dtype), vector(device, dtype)
+    wrong = {
+        "a custom Function whose backward forgets the transpose (a @ g, not a.T @ g)":
+            lambda x: MatVecBackwardForgetsTranspose.apply(x, a),
+        "a custom Function whose backward forgets a square (3 x g, not 3 x^2 g)": CubeBackwardMissesSquare.apply,
+    }
+    for what, f in wrong.items():
+        verdict(forward_ad.check_backward(f, x), False, what,
+                hint="compute <u, J v> in forward mode (it runs the Function's jvp) and <J^T u, v> in reverse mode "
+                "(it runs the backward); comparing a mode with itself can never catch a wrong backward")
+
+
+@pytest.mark.checks("check_backward")
+def test_check_backward_respects_rtol_and_atol(device, dtype):
+    x, f = vector(device, dtype, (5,)), CubeBackwardOffByAThousandth.apply
+    what = "a backward 0.1% too large"
+    verdict(forward_ad.check_backward(f, x), False, f"{what} at the default rtol=1e-4",
+            hint="a pair agrees when |<u, J v> - <J^T u, v>| <= atol + rtol * |<J^T u, v>|")
+    verdict(forward_ad.check_backward(f, x, rtol=1e-2), True, f"{what} with rtol=1e-2", hint="use the rtol passed in")
+    verdict(forward_ad.check_backward(f, x, rtol=0.0, atol=1e3), True, f"{what} with rtol=0, atol=1e3",
+            hint="use the atol passed in")
+    verdict(forward_ad.check_backward(f, x, rtol=0.0, atol=1e-9), False, f"{what} with rtol=0, atol=1e-9",
+            hint="use the rtol and atol passed in")
+
+
+def global_rng_states(device: str) -> list[torch.Tensor]:
+    return [torch.get_rng_state()] + ([torch.cuda.get_rng_state()] if device == "cuda" else [])
+
+
+@pytest.mark.checks("check_backward")
+def test_check_backward_draws_from_the_generator(device):
+    f, x = Cube.apply, vector(device, torch.float64, (5,))
+    generator = torch.Generator(device=device).manual_seed(0)
+    before, generator_before = global_rng_states(device), generator.get_state()
+    verdict(forward_ad.check_backward(f, x, generator=generator), True, "x ** 3 with a generator", hint="")
+    if any(not torch.equal(b, a) for b, a in zip(before, global_rng_states(device))):
+        pytest.fail("forward_ad.check_backward drew from the global random generator although a generator was "
+                    "passed.\nHint: draw u and v with torch.randn(shape, generator=generator, dtype=..., device=...), "
+                    "so a seeded generator makes the check reproducible", pytrace=False)
+    if torch.equal(generator.get_state(), generator_before):
+        pytest.fail("forward_ad.check_backward never drew from the generator passed in.\nHint: draw u and v with "
+                    "torch.randn(shape, generator=generator, ...)", pytrace=False)
+
+
+@pytest.mark.checks("check_backward")
+def test_check_backward_draws_num_directions_pairs(device):
+    f, x = Cube.apply, vector(device, torch.float64, (5,))
+    states = []
+    for num_directions in (1, 8):
+        generator = torch.Generator(device=device).manual_seed(0)
+        verdict(forward_ad.check_backward(f, x, num_directions=num_directions, generator=generator), True,
+                f"x ** 3 with num_directions={num_directions}", hint="")
+        states.append(generator.get_state())
+    if torch.equal(*states):
+        pytest.fail("forward_ad.check_backward drew as many random numbers for num_directions=8 as for "
+                    "num_directions=1.\nHint: draw a fresh pair (u, v) for each of the num_directions checks",
+                    pytrace=False)
+
+
+@pytest.mark.checks("check_backward")
+def test_check_backward_leaves_x_alone(device):
+    f = Cube.apply
+    for requires_grad in (False, True):
+        x = vector(device, torch.float64, (5,)).requires_grad_(requires_grad)
+        verdict(forward_ad.check_backward(f, x), True, f"x ** 3 at an x with requires_grad={requires_grad}", hint="")
+        if x.requires_grad != requires_grad or x.grad is not None:
+            pytest.fail(f"forward_ad.check_backward changed the caller's x: requires_grad is now {x.requires_grad} "
+                        f"(was {requires_grad}) and x.grad is {'set' if x.grad is not None else 'None'}.\nHint: work "
+                        "on x.detach().requires_grad_() and take gradients with torch.autograd.grad, which "
+                        "returns them instead of accumulating them in .grad", pytrace=False)

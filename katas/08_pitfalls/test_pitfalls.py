@@ -1,0 +1,338 @@
+"""Tests for kata 08, pitfalls. Run: pytest katas/08_pitfalls (add -k masked_mean for one function).
+
+Every function here guards against a bug that raises no error: a subtraction that broadcasts to an
+(N, N) table, an exp that overflows, a nan that leaks through a mask or through its gradient, a
+file that holds the whole batch. Each test sets the trap and checks that the code steps around it;
+the harness adds the kata's rules to every call (log_softmax and logsumexp forbidden in
+stable_log_softmax, inputs left unchanged).
+"""
+
+import os
+
+import pytest
+import torch
+from torch.testing import make_tensor
+
+from katas.harness import assert_grad, assert_tensor, gradients, implementation, raises_value_error, shape_words, where
+
+pitfalls = implementation(__file__)
+
+
+# regression_loss ------------------------------------------------------------------------------
+
+N, D = 6, 3
+# (w, y) shapes. The lecture's pair comes first: the code it ships with turns it into (N, N).
+REGRESSION_SHAPES = [((D, 1), (N,)), ((D,), (N, 1)), ((D, 1), (N, 1)), ((D,), (N,))]
+BROADCAST_HINT = (
+    "x @ w is (N, 1) for w of shape (D, 1), and (N, 1) - (N,) broadcasts to (N, N): every "
+    "prediction minus every target. Bring both sides to shape (N,) before subtracting"
+)
+
+
+def l2_of_residuals(x: torch.Tensor, w: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """The loss written out in float64: predictions and targets as flat vectors, root of the sum of squares."""
+    residuals = x.double() @ w.double().flatten() - y.double().flatten()
+    return residuals.square().sum().sqrt()
+
+
+def regression_inputs(w_shape, y_shape, device, dtype, **options) -> list[torch.Tensor]:
+    return [make_tensor(shape, device=device, dtype=dtype, low=-2, high=2, **options)
+            for shape in ((N, D), w_shape, y_shape)]
+
+
+@pytest.mark.checks("regression_loss")
+def test_regression_loss_values(device, dtype):
+    for w_shape, y_shape in REGRESSION_SHAPES:
+        x, w, y = regression_inputs(w_shape, y_shape, device, dtype)
+        result = pitfalls.regression_loss(x, w, y)
+        assert_tensor(result, l2_of_residuals(x, w, y).to(dtype),
+                      what=f"the loss for x {(N, D)}, w {w_shape}, y {y_shape}", hint=BROADCAST_HINT)
+
+
+@pytest.mark.checks("regression_loss")
+def test_regression_loss_gradients(device, dtype):
+    for w_shape, y_shape in REGRESSION_SHAPES:
+        inputs = regression_inputs(w_shape, y_shape, device, dtype, requires_grad=True)
+        result = pitfalls.regression_loss(*inputs)
+        assert_tensor(result, l2_of_residuals(*inputs).to(dtype),
+                      what=f"the loss for x {(N, D)}, w {w_shape}, y {y_shape}", hint=BROADCAST_HINT)
+        upstream = torch.randn((), device=device, dtype=dtype)
+        expected = gradients(l2_of_residuals(*inputs), inputs, upstream)
+        for name, grad, want in zip("xwy", gradients(result, inputs, upstream), expected):
+            assert_grad(grad, want, name=f"{name}, for w {w_shape} and y {y_shape}", hint=BROADCAST_HINT)
+
+
+@pytest.mark.checks("regression_loss")
+def test_regression_loss_rejects_wrong_number_of_targets(device):
+    # (1,) and (N + 1,) broadcast without a word against (N, 1): only an explicit check stops them.
+    for y_shape in [(N + 1,), (1,), (N, 2), (N - 1, 1)]:
+        x, w, y = regression_inputs((D, 1), y_shape, device, torch.float32)
+        with raises_value_error("y", str(N), case=f"y of shape {y_shape} for x of shape {(N, D)} "
+                                                   f"(name y and the {N} targets it needs)"):
+            pitfalls.regression_loss(x, w, y)
+
+
+# stable_log_softmax ---------------------------------------------------------------------------
+
+# (shape, dim); None calls without dim, so the default -1 applies. Sizes differ so dims can't mix.
+LOG_SOFTMAX_CASES = [((7,), None), ((3, 7), None), ((3, 7), 0), ((2, 3, 4), 1), ((2, 3, 4), -2), ((2, 3, 4), 0)]
+LOG_SOFTMAX_HINT = "log_softmax(x) = x - log(sum(exp(x))), the sum along dim, kept (keepdim=True) to broadcast back"
+
+
+def log_softmax_in_float64(x: torch.Tensor, dim: int) -> torch.Tensor:
+    """torch.log_softmax(x, dim) in float64, written as x - logsumexp(x): the same values, without the
+    thread pool that torch.log_softmax's CPU kernel wakes even for tiny tensors (slow on a busy machine)."""
+    x = x.double()
+    return x - torch.logsumexp(x, dim, keepdim=True)
+
+
+def log_softmax_of(x: torch.Tensor, dim: int | None) -> torch.Tensor:
+    return pitfalls.stable_log_softmax(x) if dim is None else pitfalls.stable_log_softmax(x, dim=dim)
+
+
+@pytest.mark.checks("stable_log_softmax")
+def test_stable_log_softmax_values(device, dtype):
+    for shape, dim in LOG_SOFTMAX_CASES:
+        x = make_tensor(shape, device=device, dtype=dtype, low=-5, high=5)
+        result = log_softmax_of(x, dim)
+        expected = log_softmax_in_float64(x, -1 if dim is None else dim).to(dtype)
+        assert_tensor(result, expected, what=f"the result for shape {shape}, dim={dim}", hint=LOG_SOFTMAX_HINT)
+
+
+@pytest.mark.checks("stable_log_softmax")
+def test_stable_log_softmax_gradients(device, dtype):
+    """Gradients match torch.log_softmax's, also from non-contiguous (strided) inputs."""
+    for shape, dim in LOG_SOFTMAX_CASES:
+        x = make_tensor(shape, device=device, dtype=dtype, low=-5, high=5, noncontiguous=True, requires_grad=True)
+        result = log_softmax_of(x, dim)
+        expected = log_softmax_in_float64(x, -1 if dim is None else dim)
+        assert_tensor(result, expected.to(dtype), what=f"the result for shape {shape}, dim={dim}", hint=LOG_SOFTMAX_HINT)
+        upstream = torch.randn_like(x)
+        (want,) = gradients(expected, [x], upstream)
+        (grad,) = gradients(result, [x], upstream)
+        assert_grad(grad, want, name=f"x, for shape {shape} and dim={dim}", hint=LOG_SOFTMAX_HINT)
+
+
+def huge_logits(device: str, dtype: torch.dtype) -> torch.Tensor:
+    """Logits of magnitude up to 1e4, with a row of ties at 1e4 and a row near -1e4."""
+    x = make_tensor((4, 9), device=device, dtype=dtype, low=-1e4, high=1e4)
+    x[0] = 1e4
+    x[1] = -1e4 + torch.arange(9, device=device, dtype=dtype)
+    return x.requires_grad_()
+
+
+@pytest.mark.checks("stable_log_softmax")
+@pytest.mark.parametrize("dim", [-1, 0])
+def test_stable_log_softmax_huge_logits(device, dtype, dim):
+    x = huge_logits(device, dtype)
+    result = pitfalls.stable_log_softmax(x, dim=dim)
+    if type(result) is torch.Tensor and result.shape == x.shape and not result.isfinite().all():
+        pytest.fail(f"{where()}: {int((~result.isfinite()).sum())} of {result.numel()} results are not finite for "
+                    f"logits of magnitude 1e4 (dim={dim}). exp(1e4) is inf, inf / inf and inf - inf are "
+                    "nan, and log(0) is -inf: subtract the max along dim before exp, and never take the "
+                    "log of a softmax that has underflowed to 0.", pytrace=False)
+    expected = log_softmax_in_float64(x, dim)
+    assert_tensor(result, expected.to(dtype), what=f"the result for logits of magnitude 1e4, dim={dim}",
+                  hint="subtracting the max keeps every exp in [0, 1], and shifts the answer by nothing")
+    upstream = torch.randn_like(result)
+    (want,) = gradients(expected, [x], upstream)
+    (grad,) = gradients(result, [x], upstream)
+    assert_grad(grad, want, name="x", hint="the gradient must be finite too: no inf or nan anywhere in the graph")
+
+
+# masked_mean ----------------------------------------------------------------------------------
+
+MASKED_CASES = [((4, 6), 1), ((4, 6), 0), ((2, 3, 5), 1), ((2, 3, 5), -1)]  # (shape, dim)
+MASK_HINT = "sum the entries where mask is True along dim, divide by how many there are; 0 where there are none"
+
+
+def padding_mask(shape: tuple[int, ...], dim: int, device: str) -> torch.Tensor:
+    """A random mask along dim, with one row (all entries along dim) empty and one row full."""
+    length, rows = shape[dim], [size for axis, size in enumerate(shape) if axis != dim % len(shape)]
+    mask = torch.rand(*rows, length, device=device).reshape(-1, length) < 0.6
+    mask[0] = False
+    mask[-1] = True
+    return mask.reshape(*rows, length).movedim(-1, dim)
+
+
+def mean_of_kept(x: torch.Tensor, mask: torch.Tensor, dim: int) -> torch.Tensor:
+    """The expected value another way: dropped entries become nan, nanmean skips them, empty rows -> 0."""
+    return x.double().masked_fill(~mask, float("nan")).nanmean(dim).nan_to_num(0.0).to(x.dtype)
+
+
+def mean_gradient(mask: torch.Tensor, dim: int, upstream: torch.Tensor) -> torch.Tensor:
+    """d mean / d x: upstream / count on kept entries, 0 on dropped ones (and in empty rows)."""
+    count = mask.sum(dim, keepdim=True).clamp_min(1)
+    return upstream.unsqueeze(dim) * mask / count
+
+
+def garbage_padding(clean: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """clean where mask is True; inf, -inf and nan in turn everywhere else."""
+    junk = torch.tensor([float("inf"), float("-inf"), float("nan")], device=clean.device, dtype=clean.dtype)
+    junk = junk.repeat(clean.numel() // 3 + 1)[: clean.numel()].reshape(clean.shape)
+    return torch.where(mask, clean, junk)
+
+
+@pytest.mark.checks("masked_mean")
+def test_masked_mean_values(device, dtype):
+    """Finite values under the mask too: they must be ignored, not just happen to be 0."""
+    for shape, dim in MASKED_CASES:
+        x = make_tensor(shape, device=device, dtype=dtype, low=-3, high=3)
+        mask = padding_mask(shape, dim, device)
+        result = pitfalls.masked_mean(x, mask, dim)
+        assert_tensor(result, mean_of_kept(x, mask, dim), what=f"the result for shape {shape}, dim={dim}",
+                      hint=MASK_HINT)
+
+
+def check_gradient(x: torch.Tensor, mask: torch.Tensor, dim: int, result: torch.Tensor, trap: str) -> None:
+    __tracebackhide__ = True
+    upstream = torch.randn_like(result)
+    (grad,) = gradients(result, [x], upstream)
+    if grad is not None and not grad.isfinite().all():
+        pytest.fail(f"{where()}: {int((~grad.isfinite()).sum())} of {grad.numel()} gradient "
+                    f"entries are nan or inf (shape {tuple(x.shape)}, dim={dim}). {trap}", pytrace=False)
+    assert_grad(grad, mean_gradient(mask, dim, upstream), name="x", hint=MASK_HINT)
+
+
+@pytest.mark.checks("masked_mean")
+def test_masked_mean_empty_rows(device, dtype):
+    """A row with no True entry gives 0, and a finite gradient: the torch.where NaN-gradient trap."""
+    for shape, dim in MASKED_CASES:
+        x = make_tensor(shape, device=device, dtype=dtype, low=-3, high=3, requires_grad=True)
+        mask = padding_mask(shape, dim, device)
+        result = pitfalls.masked_mean(x, mask, dim)
+        assert_tensor(result, mean_of_kept(x, mask, dim), what=f"the result for shape {shape}, dim={dim} "
+                      "(the first row along dim has no True entry)", hint=MASK_HINT)
+        check_gradient(x, mask, dim, result, trap=(
+            "Empty rows divide 0 by 0. torch.where(count > 0, total / count, 0) hides that nan from the "
+            "value but not from the gradient: the dropped branch gets gradient 0, and 0 * d(total / 0) "
+            "is nan. Make the division safe instead, e.g. divide by count.clamp_min(1)."))
+
+
+@pytest.mark.checks("masked_mean")
+def test_masked_mean_ignores_inf_and_nan_padding(device, dtype):
+    for shape, dim in MASKED_CASES:
+        mask = padding_mask(shape, dim, device)
+        clean = make_tensor(shape, device=device, dtype=dtype, low=-3, high=3)
+        x = garbage_padding(clean, mask).requires_grad_()
+        result = pitfalls.masked_mean(x, mask, dim)
+        if type(result) is torch.Tensor and result.is_floating_point() and not result.isfinite().all():
+            pytest.fail(f"{where()}: {int((~result.isfinite()).sum())} of {result.numel()} results "
+                        f"are nan or inf when the masked-out entries hold inf and nan (shape {shape}, dim={dim}). "
+                        "nan * 0 is nan and inf * 0 is nan: multiplying by the mask does not remove them. "
+                        "Select with torch.where(mask, x, 0) (or masked_fill) instead.", pytrace=False)
+        assert_tensor(result, mean_of_kept(clean, mask, dim), what=f"the result for shape {shape}, dim={dim} "
+                      "with inf and nan under the mask", hint=MASK_HINT)
+        check_gradient(x, mask, dim, result, trap=(
+            "Masked-out inf and nan must not reach the gradient either: select them away with "
+            "torch.where(mask, x, 0) rather than multiplying by the mask."))
+
+
+@pytest.mark.checks("masked_mean")
+def test_masked_mean_rejects_bad_mask(device):
+    x = make_tensor((4, 6), device=device, dtype=torch.float32, low=-3, high=3)
+    # (4, 1) would broadcast silently: only an explicit shape check catches it.
+    for mask_shape in [(4, 1), (4, 5)]:
+        mask = torch.ones(mask_shape, dtype=torch.bool, device=device)
+        with raises_value_error("mask", *shape_words((4, 6), mask_shape),
+                                case=f"a mask of shape {mask_shape} for x of shape (4, 6) (name both shapes)"):
+            pitfalls.masked_mean(x, mask, 1)
+    float_mask = torch.ones(4, 6, device=device)
+    with raises_value_error("mask", "bool", case="a float32 mask of 1.0s (say it must be bool)"):
+        pitfalls.masked_mean(x, float_mask, 1)
+
+
+# nonfinite_grads ------------------------------------------------------------------------------
+
+
+class Net(torch.nn.Module):
+    """A small model whose named_parameters() order is not alphabetical: its own `scale` comes first."""
+
+    def __init__(self):
+        super().__init__()
+        self.encoder = torch.nn.Linear(3, 4)
+        self.norm = torch.nn.LayerNorm(4)
+        self.head = torch.nn.Linear(4, 2)
+        self.scale = torch.nn.Parameter(torch.ones(()))
+
+
+def net_with_grads(device: str, dtype: torch.dtype, spoiled: dict[str, float], missing: set[str]) -> Net:
+    """Random finite gradients, one entry replaced by the given value in `spoiled`, none in `missing`."""
+    net = Net().to(device=device, dtype=dtype)
+    for name, parameter in net.named_parameters():
+        if name not in missing:
+            grad = torch.randn_like(parameter)
+            if name in spoiled:
+                grad.view(-1)[grad.numel() // 2] = spoiled[name]
+            parameter.grad = grad
+    return net
+
+
+def check_names(module: torch.nn.Module, expected: list[str], situation: str) -> None:
+    __tracebackhide__ = True
+    before = {name: p.grad.clone() for name, p in module.named_parameters() if p.grad is not None}
+    result = pitfalls.nonfinite_grads(module)
+    if type(result) is not list or result != expected:
+        pytest.fail(f"{where()} returned {result!r} for {situation}; expected {expected!r}. "
+                    "List the names of the parameters whose .grad holds a nan, an inf or a -inf, in "
+                    "named_parameters() order, skipping those whose .grad is None.", pytrace=False)
+    for name, parameter in module.named_parameters():
+        grad, old = parameter.grad, before.get(name)
+        untouched = (grad is None and old is None) or (
+            grad is not None and old is not None and bool(((grad == old) | (grad.isnan() & old.isnan())).all()))
+        if not untouched:
+            pytest.fail(f"{where()} changed the gradient of {name!r}: it should only look "
+                        "at the gradients (no nan_to_num_, zero_ or assignment to .grad).", pytrace=False)
+
+
+@pytest.mark.checks("nonfinite_grads")
+def test_nonfinite_grads_finds_nan_and_inf(device, dtype):
+    nan, inf = float("nan"), float("inf")
+    net = net_with_grads(device, dtype, spoiled={"encoder.bias": inf, "norm.bias": nan, "head.weight": -inf,
+                                                 "scale": nan}, missing={"norm.weight"})
+    check_names(net, ["scale", "encoder.bias", "norm.bias", "head.weight"],
+                "inf in encoder.bias, nan in norm.bias and scale, -inf in head.weight, no grad on norm.weight")
+
+
+@pytest.mark.checks("nonfinite_grads")
+def test_nonfinite_grads_huge_but_finite(device, dtype):
+    """Finite values near the dtype's maximum: their sum or norm overflows, the values are still fine."""
+    net = net_with_grads(device, dtype, spoiled={}, missing=set())
+    for parameter in net.parameters():
+        parameter.grad.fill_(torch.finfo(dtype).max / 2)
+    check_names(net, [], f"gradients that all hold {torch.finfo(dtype).max / 2:.3g} (finite; a sum of them is not)")
+
+
+@pytest.mark.checks("nonfinite_grads")
+def test_nonfinite_grads_skips_missing_grads(device, dtype):
+    check_names(Net().to(device=device, dtype=dtype), [], "a fresh model (every .grad is None)")
+    net = net_with_grads(device, dtype, spoiled={}, missing={"encoder.weight", "head.bias"})
+    check_names(net, [], "finite gradients, and none on encoder.weight and head.bias")
+
+
+# save_sample ----------------------------------------------------------------------------------
+
+# (batch shape, index, transposed). A transposed batch's rows are strided views into all of it.
+SAVE_CASES = [((256, 64), 3, False), ((64, 4, 8, 8), -1, False), ((256, 64), 100, True)]
+
+
+@pytest.mark.checks("save_sample")
+def test_save_sample_file_holds_one_sample(device, dtype, tmp_path):
+    for number, (shape, index, transposed) in enumerate(SAVE_CASES):
+        batch = make_tensor(shape[::-1] if transposed else shape, device=device, dtype=dtype, low=-1, high=1)
+        batch = batch.t() if transposed else batch
+        path = tmp_path / f"sample{number}.pt"
+        pitfalls.save_sample(batch, index, str(path) if number % 2 else path)
+        what = f"batch of shape {shape}{' (transposed)' if transposed else ''}, index {index}"
+        if not path.is_file():
+            pytest.fail(f"{where()} wrote no file at the path it was given ({what}).", pytrace=False)
+        sample, size = batch[index], os.path.getsize(path)
+        if not sample.nbytes <= size < batch.nbytes // 4:
+            pytest.fail(f"{where()} wrote {size} bytes for a sample of {sample.nbytes} bytes, from "
+                        f"a batch of {batch.nbytes} bytes ({what}). batch[index] is a view into the batch's "
+                        "storage, and torch.save writes whole storages: save a copy that owns just the "
+                        "sample (.clone()). Note that .contiguous() of an already contiguous row copies "
+                        "nothing.", pytrace=False)
+        loaded = torch.load(path, map_location=sample.device, weights_only=True)
+        assert_tensor(loaded, sample, what=f"the tensor loaded back ({what})", rtol=0, atol=0,
+                      hint="save batch[index] itself: same shape, dtype, device and values")

@@ -1,0 +1,190 @@
+"""Kata 01: optimizers. Reference solution: autograd for the gradients, torch.no_grad() for the
+updates, and torch.optim.Optimizer for the bookkeeping (param groups, state, state_dict)."""
+
+from typing import Callable
+
+import torch
+
+
+def rosenbrock(x: torch.Tensor, a: float = 1.0, b: float = 100.0) -> torch.Tensor:
+    """The Rosenbrock function, summed over the last dim: (..., n) -> (...).
+
+        f(x) = sum over i < n - 1 of (a - x_i)^2 + b (x_{i+1} - x_i^2)^2
+
+    Its minimum is 0, at x = (1, ..., 1) for the default a = 1, at the bottom of a long curved
+    valley that is easy to find and slow to follow: the classic test problem for optimizers.
+    Lesson: slices of the last dim (x[..., :-1], x[..., 1:]) pair every x_i with x_{i+1} at once,
+    for one point or a whole batch of them.
+
+    Example:
+        >>> rosenbrock(torch.tensor([1., 1.]))
+        tensor(0.)
+        >>> rosenbrock(torch.zeros(4, 3)).shape
+        torch.Size([4])
+
+    Raises ValueError naming x's shape if it has no last dim of at least 2 entries.
+    """
+    if x.ndim == 0 or x.shape[-1] < 2:
+        raise ValueError(f"rosenbrock: x needs a last dim of size n >= 2, got shape {tuple(x.shape)}")
+    head, tail = x[..., :-1], x[..., 1:]
+    return ((a - head) ** 2 + b * (tail - head**2) ** 2).sum(dim=-1)
+
+
+def gradient_descent(
+    f: Callable[[torch.Tensor], torch.Tensor], x0: torch.Tensor, lr: float, steps: int
+) -> tuple[torch.Tensor, list[float]]:
+    """Plain gradient descent, written by hand: x <- x - lr * grad f(x), `steps` times.
+
+    `f` maps a tensor of x0's shape to a 0-dim tensor. Get the gradient from autograd
+    (`loss.backward()` or `torch.autograd.grad`, either), and update x without recording the update.
+
+    Returns (x, values):
+        x       the final point, x_steps: a new tensor of x0's shape, dtype and device, detached
+                (requires_grad False). x0 itself is left untouched.
+        values  a list of `steps` Python floats, values[i] = f(x_i), the loss at the point that
+                update i starts from (so values[0] == f(x0)).
+
+    Lesson: the loop inside every optimizer: evaluate, differentiate, step under no_grad, and
+    clear the gradient before the next backward (autograd accumulates into .grad).
+
+    Example:
+        >>> x, values = gradient_descent(lambda x: (x**2).sum(), torch.tensor([1.]), lr=0.25, steps=2)
+        >>> x, values
+        (tensor([0.2500]), [1.0, 0.25])
+
+    Off-limits: everything in torch.optim. This function is the optimizer.
+    """
+    x = x0.detach().clone().requires_grad_(True)
+    values = []
+    for _ in range(steps):
+        loss = f(x)
+        (grad,) = torch.autograd.grad(loss, x)
+        values.append(loss.item())
+        with torch.no_grad():
+            x -= lr * grad
+    return x.detach(), values
+
+
+class Signum(torch.optim.Optimizer):
+    """SignSGD with momentum (Bernstein et al., 2018): every coordinate moves by exactly lr.
+
+    Signum(params, lr=1e-3, momentum=0.9, weight_decay=0.0). For each param group, and each param
+    p in it that has a gradient:
+
+        g = p.grad + weight_decay * p
+        momentum > 0:   m = momentum * m + (1 - momentum) * g     (m starts at zeros)
+                        p = p - lr * sign(m)
+        momentum == 0:  p = p - lr * sign(g)                      (signSGD: no buffer at all)
+
+    m lives in self.state[p]["momentum_buffer"], so state_dict() saves it and load_state_dict()
+    restores it. Every hyperparameter is read from the param group, never from the constructor's
+    arguments: groups may differ, add_param_group adds more, and LR schedulers rewrite group["lr"].
+
+    Example:
+        >>> p = torch.nn.Parameter(torch.tensor([1., -1.]))
+        >>> p.grad = torch.tensor([3., -0.5])
+        >>> Signum([p], lr=0.1, momentum=0.0).step()
+        >>> p
+        Parameter containing:
+        tensor([ 0.9000, -0.9000], requires_grad=True)
+
+    Raises ValueError naming the argument for lr < 0, momentum outside [0, 1), weight_decay < 0.
+    """
+
+    def __init__(self, params, lr: float = 1e-3, momentum: float = 0.9, weight_decay: float = 0.0):
+        """Check the hyperparameters, then hand params and defaults to torch.optim.Optimizer.
+
+        Lesson: Optimizer.__init__(params, defaults) builds self.param_groups (each group gets
+        every default it does not set itself) and self.state; store nothing else on self.
+        """
+        if lr < 0:
+            raise ValueError(f"Signum: lr must be >= 0, got {lr}")
+        if not 0 <= momentum < 1:
+            raise ValueError(f"Signum: momentum must be in [0, 1), got {momentum}")
+        if weight_decay < 0:
+            raise ValueError(f"Signum: weight_decay must be >= 0, got {weight_decay}")
+        super().__init__(params, dict(lr=lr, momentum=momentum, weight_decay=weight_decay))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        """One update of every param that has a gradient; returns closure() (None without one).
+
+        The closure re-evaluates the loss and calls backward(), so it must run with grad enabled
+        even though the update itself must not be recorded by autograd. Params whose .grad is None
+        are skipped (no update, no state).
+        """
+        loss = None
+        if closure is not None:
+            # step runs under no_grad; the closure needs autograd back on for its backward().
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            lr, momentum, weight_decay = group["lr"], group["momentum"], group["weight_decay"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                g = p.grad.add(p, alpha=weight_decay) if weight_decay else p.grad
+                if momentum > 0:
+                    state = self.state[p]
+                    if "momentum_buffer" not in state:
+                        state["momentum_buffer"] = torch.zeros_like(p)
+                    g = state["momentum_buffer"].mul_(momentum).add_(g, alpha=1 - momentum)
+                p.add_(g.sign(), alpha=-lr)
+        return loss
+
+
+def decay_param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
+    """Split a model's trainable params into a group with weight decay and one without.
+
+    Returns
+        [{"params": [...params with ndim >= 2...], "weight_decay": weight_decay},
+         {"params": [...params with ndim < 2...],  "weight_decay": 0.0}]
+    ready for any optimizer, e.g. torch.optim.AdamW(decay_param_groups(model, 0.1), lr=1e-3).
+
+    Matrices and conv kernels (ndim >= 2) are decayed; biases, norm-layer scales and other 1-D or
+    0-D params are not. Only params that require grad are listed; each param appears exactly once
+    even when modules share it (tied weights); order within each list as in model.parameters().
+    The params are the model's own Parameter objects, not copies.
+
+    Lesson: param groups give different params different hyperparameters in one optimizer.
+
+    Example:
+        >>> groups = decay_param_groups(torch.nn.Linear(3, 2), 0.1)
+        >>> [[tuple(p.shape) for p in g["params"]] for g in groups], [g["weight_decay"] for g in groups]
+        ([[(2, 3)], [(2,)]], [0.1, 0.0])
+    """
+    trainable = [p for p in model.parameters() if p.requires_grad]  # parameters() skips repeats
+    return [
+        {"params": [p for p in trainable if p.ndim >= 2], "weight_decay": weight_decay},
+        {"params": [p for p in trainable if p.ndim < 2], "weight_decay": 0.0},
+    ]
+
+
+def minimize_lbfgs(
+    f: Callable[[torch.Tensor], torch.Tensor], x0: torch.Tensor, steps: int = 20, lr: float = 1.0
+) -> torch.Tensor:
+    """Minimize f from x0 with torch.optim.LBFGS(lr=lr), every other option at its default.
+
+    Calls optimizer.step(closure) `steps` times; the closure clears the gradient, evaluates
+    f(x), calls backward() and returns the loss. Returns the final point: a new, detached tensor
+    of x0's shape, dtype and device. x0 itself is left untouched.
+
+    Lesson: LBFGS evaluates the loss several times per step (line search, up to max_iter inner
+    iterations), so it takes a closure instead of gradients computed beforehand.
+
+    Example:
+        >>> minimize_lbfgs(lambda x: ((x - 3) ** 2).sum(), torch.zeros(2))
+        tensor([3., 3.])
+    """
+    x = x0.detach().clone().requires_grad_(True)
+    optimizer = torch.optim.LBFGS([x], lr=lr)
+
+    def closure():
+        optimizer.zero_grad()
+        loss = f(x)
+        loss.backward()
+        return loss
+
+    for _ in range(steps):
+        optimizer.step(closure)
+    return x.detach()

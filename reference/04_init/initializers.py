@@ -1,0 +1,103 @@
+"""Kata 04: nn.init. Reference solution: fans from the shape, orthogonal init from a sign-corrected QR."""
+
+import math
+
+import torch
+from torch import nn
+
+
+def _check_at_least_2d(function: str, tensor: torch.Tensor) -> None:
+    if tensor.ndim < 2:
+        raise ValueError(f"{function}: tensor must have at least 2 dims, got {tensor.ndim} (shape {tuple(tensor.shape)})")
+
+
+def fans(tensor: torch.Tensor) -> tuple[int, int]:
+    """(fan_in, fan_out) of a weight, as Python ints, by PyTorch's own rule.
+
+    A Linear weight is (out_features, in_features); a ConvNd weight is
+    (out_channels, in_channels / groups, *kernel_size). The receptive field is the product of the
+    dims from 2 on (1 for a Linear weight): each output sums fan_in = size(1) * receptive field
+    inputs, and each input feeds fan_out = size(0) * receptive field outputs.
+
+    Example:
+        >>> fans(torch.empty(5, 3))          # nn.Linear(3, 5).weight
+        (3, 5)
+        >>> fans(torch.empty(8, 4, 3, 3))    # nn.Conv2d(4, 8, 3).weight
+        (36, 72)
+
+    Lesson: Xavier, Kaiming and friends all scale by these numbers; they are read off the shape.
+
+    Raises ValueError (naming `tensor` and its dims) if tensor.ndim < 2.
+    """
+    _check_at_least_2d("fans", tensor)
+    receptive_field = math.prod(tensor.shape[2:])
+    return tensor.shape[1] * receptive_field, tensor.shape[0] * receptive_field
+
+
+def orthogonal_(tensor: torch.Tensor, gain: float = 1.0, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Fill `tensor` in place with a random (semi-)orthogonal matrix times `gain`; return `tensor`.
+
+    View the tensor as a matrix of shape (rows, cols) = (size(0), numel / size(0)) (conv kernels
+    flatten their trailing dims). Then the rows are orthonormal if rows <= cols (W W^T = I), else
+    the columns are (W^T W = I), before scaling by `gain`. Draw a Gaussian matrix with `generator`
+    (on the tensor's device, in its dtype), take its QR decomposition, and multiply each column of
+    Q by the sign of the matching diagonal entry of R: QR alone is unique only up to those signs,
+    and LAPACK's choice is not random, so without the fix the result is not uniformly (Haar)
+    distributed. Q of a tall matrix has orthonormal columns: for a wide tensor, QR the transposed
+    (tall) shape and transpose back. It need not match nn.init.orthogonal_ draw for draw.
+
+    Works on an nn.Parameter that requires grad (an init is not part of the graph: fill it under
+    torch.no_grad()). Empty tensors are returned unchanged.
+
+    Example:
+        >>> w = orthogonal_(torch.empty(3, 5), gain=2.0)
+        >>> torch.allclose(w @ w.T, 4 * torch.eye(3), atol=1e-5)
+        True
+
+    Lesson: orthogonal weights keep the norm of what passes through them, and a random matrix
+    must be drawn from the right distribution, not just have the right property.
+
+    Raises ValueError (naming `tensor` and its dims) if tensor.ndim < 2.
+    """
+    _check_at_least_2d("orthogonal_", tensor)
+    if tensor.numel() == 0:
+        return tensor
+    rows = tensor.shape[0]
+    cols = tensor.numel() // rows
+    gaussian = torch.randn(max(rows, cols), min(rows, cols), generator=generator, dtype=tensor.dtype,
+                           device=tensor.device)
+    q, r = torch.linalg.qr(gaussian)
+    # QR fixes Q only up to column signs; sign(diag R) makes them uniform, and so Q Haar distributed.
+    q = q * r.diagonal().sign()
+    if rows < cols:
+        q = q.T
+    with torch.no_grad():
+        tensor.copy_(q.reshape(tensor.shape) * gain)
+    return tensor
+
+
+def init_weights(module: nn.Module, gain: float = math.sqrt(2.0)) -> None:
+    """Initialize one module by its type; meant for model.apply(init_weights).
+
+    - nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d: orthogonal_(weight, gain), bias zero (if any).
+    - nn.BatchNorm1d/2d/3d, nn.LayerNorm, nn.GroupNorm: weight 1, bias 0 (when affine: a
+      non-affine norm has neither, and a LayerNorm may have a weight but no bias).
+    - anything else (nn.Embedding, containers, your own modules): untouched.
+    Fill the existing parameters in place; do not replace them with new ones.
+
+    Example:
+        >>> model = nn.Sequential(nn.Linear(4, 8), nn.LayerNorm(8), nn.ReLU(), nn.Linear(8, 2))
+        >>> _ = model.apply(init_weights)                            # gain sqrt(2), for ReLU
+        >>> _ = model.apply(lambda m: init_weights(m, gain=1.0))     # another gain
+
+    Lesson: model.apply walks every submodule; isinstance picks the right init for each.
+    """
+    if isinstance(module, (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)):
+        orthogonal_(module.weight, gain)
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
+    elif isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.LayerNorm, nn.GroupNorm)):
+        if module.weight is not None:
+            nn.init.ones_(module.weight)
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)

@@ -1,0 +1,13 @@
+"""init_weights lists Linear, Conv1d and Conv2d but forgets Conv3d."""
+
+
+def init_weights(module, gain=math.sqrt(2.0)):
+    if isinstance(module, (nn.Linear, nn.Conv1d, nn.Conv2d)):
+        orthogonal_(module.weight, gain)
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
+    elif isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.LayerNorm, nn.GroupNorm)):
+        if module.weight is not None:
+            nn.init.ones_(module.weight)
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)

@@ -1,0 +1,45 @@
+"""How long students and instructors wait. Run: python tests/benchmark.py [--runs 5] [--gate]
+
+Reports the median wall time of each command next to the floor every run pays anyway,
+`python -c "import torch, pytest"`.
+"""
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from katas.harness.kata import ROOT, all_katas  # noqa: E402
+
+
+def median_seconds(command: list[str], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--gate", action="store_true", help="also time the whole instructor gate (once)")
+    options = parser.parse_args()
+    python = sys.executable
+    floor = median_seconds([python, "-c", "import torch, pytest"], options.runs)
+    print(f"{'import torch, pytest (the floor)':<44} {floor:6.2f} s")
+    for kata in all_katas():
+        command = [python, "-m", "pytest", f"katas/{kata.folder}", "--impl", "reference", "-q"]
+        seconds = median_seconds(command, options.runs)
+        print(f"{'pytest katas/' + kata.folder + ' --impl reference':<44} {seconds:6.2f} s  {seconds / floor:4.2f}x floor")
+    if options.gate:
+        seconds = median_seconds([python, "-m", "pytest", "-q"], 1)
+        print(f"{'pytest (the whole instructor gate)':<44} {seconds:6.2f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -95,7 +95,9 @@ def assert_reproducible(sample, device: str) -> None:
 SHAPE_HINT = "the result has shape sample_shape + the broadcast shape of the parameters, and their dtype and device"
 
 # (sample_shape, mu shape, sigma shape)
-NORMAL_SHAPES = [((), (), ()), ((5,), (3, 1), (4,)), ((2, 3), (4,), ()), ((), (2, 1, 3), (4, 1)), (torch.Size([6]), (2,), (2,))]
+NORMAL_SHAPES = [
+    ((), (), ()), ((5,), (3, 1), (4,)), ((2, 3), (4,), ()), ((), (2, 1, 3), (4, 1)), (torch.Size([6]), (2,), (2,)),
+]
 
 
 @pytest.mark.checks("rsample_normal")
@@ -239,7 +241,8 @@ def test_rsample_exponential_never_inf_or_nan(device, dtype, monkeypatch):
                  "(in (0, 1]) inside the log, or clamp u away from 0")
         (grad_rate,) = gradients(samples, [rate], torch.ones_like(samples))
         if grad_rate is not None and not torch.isfinite(grad_rate).all():
-            fail(f"the gradient of `rate` is {grad_rate.tolist()}", "keep every sample finite, and its gradient follows")
+            fail(f"the gradient of `rate` is {grad_rate.tolist()}",
+                 "keep every sample finite, and its gradient follows")
 
 
 @pytest.mark.checks("rsample_exponential")
@@ -438,7 +441,8 @@ def test_kl_monte_carlo_gradients(device, dtype):
     grads = gradients(estimate, args, torch.ones_like(estimate))
     expected = gradients(kl_expected(*args), args, torch.ones(4, dtype=torch.float64, device=device))
     _, standard_errors = monte_carlo_spread(args, N)
-    for name, grad, want, standard_error in zip(("mu1", "sigma1", "mu2", "sigma2"), grads, expected, standard_errors):
+    for name, grad, want, standard_error in zip(("mu1", "sigma1", "mu2", "sigma2"), grads, expected,
+                                                standard_errors):
         if grad is None:
             fail(f"no gradient reached `{name}`", "keep the samples connected to mu1 and sigma1: draw them with "
                  "rsample_normal (mu1 + sigma1 * eps), never .detach() them or use torch.no_grad()")

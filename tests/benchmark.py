@@ -31,14 +31,14 @@ def main() -> None:
     options = parser.parse_args()
     python = sys.executable
     floor = median_seconds([python, "-c", "import torch, pytest"], options.runs)
-    print(f"{'import torch, pytest (the floor)':<44} {floor:6.2f} s")
+    print(f"{'import torch, pytest (the floor)':<52} {floor:6.2f} s")
     for kata in all_katas():
         command = [python, "-m", "pytest", f"katas/{kata.folder}", "--impl", "reference", "-q"]
         seconds = median_seconds(command, options.runs)
-        print(f"{'pytest katas/' + kata.folder + ' --impl reference':<44} {seconds:6.2f} s  {seconds / floor:4.2f}x floor")
+        print(f"{'pytest katas/' + kata.folder + ' --impl reference':<52} {seconds:6.2f} s  {seconds / floor:4.2f}x floor")
     if options.gate:
         seconds = median_seconds([python, "-m", "pytest", "-q"], 1)
-        print(f"{'pytest (the whole instructor gate)':<44} {seconds:6.2f} s")
+        print(f"{'pytest (the whole instructor gate)':<52} {seconds:6.2f} s")
 
 
 if __name__ == "__main__":

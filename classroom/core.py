@@ -307,8 +307,9 @@ def _score(kata, job: _Job, expected: dict[str, dict], limits: Limits) -> KataGr
         grade.seconds = job.seconds
         return grade
     if data.get("exit") not in (0, 1, 5):
-        grade = _zero(kata, f"the test run stopped early (pytest exit status {data.get('exit')}: interrupted, "
-                      f"internal or usage error): {_tail(job.log, 300).strip()}")
+        why = {2: "interrupted (KeyboardInterrupt, or a test session stopped by kata code)",
+               3: "internal error (kata code broke pytest itself)", 4: "usage error"}.get(data.get("exit"), "")
+        grade = _zero(kata, f"the test run stopped early (pytest exit status {data.get('exit')}: {why})")
         grade.seconds = job.seconds
         return grade
     if violations:
@@ -402,11 +403,11 @@ def _exit_reason(wait_status: int, limits: Limits) -> str:
     code = os.WEXITSTATUS(wait_status)
     if code == _DONE:
         return ""
-    return (f"the kata's process ended (exit status {code}) before its tests reported: the code called "
-            "os._exit() or exit(), or crashed")
+    return (f"the kata's process ended (exit status {code}) before its tests reported: kata code called "
+            "os._exit(), or the process crashed")
 
 
-_DONE = 0  # the child reports success with this status and nothing else; anything else is suspect
+_DONE = 83  # the child's own "finished" status; 0 (what os._exit(0) gives) is never taken for success
 
 
 # --------------------------------------------------------------------------------------------------
@@ -648,6 +649,9 @@ class _Recorder:
                 entry["detail"] = _detail(report)
                 if status == "broken" and ("can't allocate memory" in entry["detail"] or "MemoryError" in entry["detail"]):
                     self._violation(f"ran out of memory (limit {self.limits.memory_mb} MiB) while importing")
+                elif status == "broken" and "Timeout >" in entry["detail"]:
+                    self._violation(f"importing the module ran longer than {self.limits.test_timeout_s:g} s "
+                                    "(an endless loop at import?)")
         elif report.skipped and entry["outcome"] == "not run":
             entry["outcome"] = "skipped"
         elif report.when == "call" and report.passed and entry["outcome"] == "not run":

@@ -73,7 +73,8 @@ class Session:
             self.modules[kata.folder] = self._load(kata)
         loaded = self.modules[kata.folder]
         if isinstance(loaded, KataLoadError):
-            raise loaded
+            # a fresh error each time: re-raising one instance grows its traceback test after test
+            raise KataLoadError(loaded.summary)
         return loaded
 
     def source_files(self) -> set[str]:

@@ -42,15 +42,18 @@ def main(argv: list[str] | None = None) -> int:
 
 def _limits(parser: argparse.ArgumentParser) -> None:
     defaults = core.Limits()
-    parser.add_argument("--timeout", type=float, default=defaults.timeout_s, help="seconds per kata (wall clock)")
-    parser.add_argument("--test-timeout", type=float, default=defaults.test_timeout_s, help="seconds per test")
+    parser.add_argument("--cpu", type=float, default=defaults.cpu_s, help="CPU seconds per kata")
+    parser.add_argument("--timeout", type=float, default=defaults.timeout_s, help="wall-clock seconds per kata")
+    parser.add_argument("--test-timeout", type=float, default=defaults.test_timeout_s,
+                        help="seconds per test (0: off)")
     parser.add_argument("--memory-mb", type=int, default=defaults.memory_mb, help="memory a kata may allocate")
     parser.add_argument("--output-kb", type=int, default=defaults.output_kb, help="output a kata may print")
     parser.add_argument("--jobs", type=int, default=defaults.jobs, help="katas graded at once")
 
 
 def _limits_of(args) -> core.Limits:
-    return core.Limits(args.timeout, args.test_timeout, args.memory_mb, args.output_kb, args.jobs)
+    return core.Limits(timeout_s=args.timeout, cpu_s=args.cpu, test_timeout_s=args.test_timeout,
+                       memory_mb=args.memory_mb, output_kb=args.output_kb, jobs=args.jobs)
 
 
 def _instructor(name: str):

@@ -24,7 +24,13 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 CLONE = "99_einsum_clone"  # an honest second kata next to the attacked one: it must still score fully
-HOSTILE_LIMITS = dict(timeout_s=20.0, test_timeout_s=5.0, memory_mb=1024, output_kb=512, jobs=4)
+# CPU time bounds the busy loops (an honest kata needs about 1 s of it); the wall clock, generous so
+# that a loaded machine does not fail honest katas, bounds the sleeper.
+HOSTILE_LIMITS = dict(timeout_s=45.0, cpu_s=8.0, test_timeout_s=0.0, memory_mb=1024, output_kb=512, jobs=4)
+
+# The tests wait on background runs that share two CPUs with everything else: pytest-timeout's
+# 20 s (meant for one kata test) would cut them off.
+pytestmark = pytest.mark.timeout(900)
 
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
@@ -215,12 +221,25 @@ def test_export_refuses_a_folder_in_use(tmp_path):
 # the GitHub Classroom workflow
 
 
+def load_yaml(text: str):
+    """PyYAML's safe_load, from this interpreter or, where it lacks PyYAML, from any python3 that has it."""
+    try:
+        import yaml
+    except ImportError:
+        for python in filter(None, {shutil.which("python3"), shutil.which("python")}):
+            done = subprocess.run([python, "-c", "import json, sys, yaml; print(json.dumps(yaml.safe_load(sys.stdin)))"],
+                                  input=text, capture_output=True, text=True)
+            if done.returncode == 0:
+                return json.loads(done.stdout)
+        pytest.skip("no PyYAML to check the workflow with")
+    return yaml.safe_load(text)
+
+
 def test_workflow_has_one_grader_step_per_kata_and_the_reporter(classroom):
-    yaml = pytest.importorskip("yaml")
     from classroom import workflow
 
     katas = classroom["katas"]
-    data = yaml.safe_load((classroom["edition"] / workflow.PATH).read_text())
+    data = load_yaml((classroom["edition"] / workflow.PATH).read_text())
     assert set(data["on"]) >= {"push", "repository_dispatch"}
     steps = data["jobs"]["run-autograding-tests"]["steps"]
     graders = [s for s in steps if s.get("uses") == "classroom-resources/autograding-command-grader@v1"]
@@ -320,8 +339,8 @@ def test_hostile_submissions_score_zero_for_the_attacked_kata_only(classroom):
     assert code == 0, output[-3000:]
     grades = json.loads((classroom["root"] / "hostile.json").read_text())
     control = {k["kata"]: k for k in grades["honest_control"]["katas"]}
-    assert control["03_einsum"]["score"] == control["03_einsum"]["max_score"] == 15, control["03_einsum"]
-    assert control[CLONE]["score"] == 15, control[CLONE]
+    for kata in ("03_einsum", CLONE):
+        assert control[kata]["score"] == 15, f"honest control, {kata}: {control[kata]['reason']}"
     problems = []
     for case, reason in {**hostile_cases(), **BUILT_CASES}.items():
         katas = {k["kata"]: k for k in grades[case]["katas"]}

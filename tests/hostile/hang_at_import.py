@@ -1,7 +1,7 @@
 """Attack: an endless loop at import time.
 
-Defeated by: the per-test timeout (pytest-timeout) fails the import; the wall-clock kill backs it up.
-Reason: ran longer than|timed out
+Defeated by: RLIMIT_CPU ends the kata process (SIGXCPU) once it has used its CPU time.
+Reason: CPU time
 """
 
 while True:

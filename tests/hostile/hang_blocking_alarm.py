@@ -1,7 +1,7 @@
 """Attack: block SIGALRM (pytest-timeout's signal) and then loop forever inside a function.
 
-Defeated by: the parent's wall-clock timeout kills the kata's whole process group.
-Reason: timed out|CPU time
+Defeated by: RLIMIT_CPU: the kernel ends the process (SIGXCPU), whatever signals it blocks.
+Reason: CPU time
 """
 
 import signal as _signal

@@ -1,6 +1,6 @@
 """Attack: print megabytes at import (floods the log, fills the disk).
 
-Defeated by: RLIMIT_FSIZE on the kata's output: the process gets SIGXFSZ.
+Defeated by: RLIMIT_FSIZE on the kata's output, with SIGXFSZ restored to its default (Python ignores it).
 Reason: wrote more than
 """
 

@@ -64,7 +64,8 @@ class KataGrade:
     max_score: int
     reason: str  # why the whole kata scored zero; "" when graded normally
     functions: list[FunctionGrade]
-    seconds: float = 0.0
+    seconds: float = 0.0  # wall clock of the kata's process
+    cpu_seconds: float = 0.0
 
 
 @dataclass
@@ -93,6 +94,7 @@ class _Job:
     # filled in by the parent
     status: str = ""  # "" = finished normally, else what went wrong
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
 
 
 # --------------------------------------------------------------------------------------------------
@@ -300,7 +302,7 @@ def _tail(path: Path, size: int = 3000) -> str:
 def _score(kata, job: _Job, expected: dict[str, dict], limits: Limits) -> KataGrade:
     if job.status:
         grade = _zero(kata, job.status)
-        grade.seconds = job.seconds
+        grade.seconds, grade.cpu_seconds = job.seconds, job.cpu_seconds
         return grade
     try:
         data = json.loads(job.result.read_text())
@@ -308,18 +310,18 @@ def _score(kata, job: _Job, expected: dict[str, dict], limits: Limits) -> KataGr
         assert isinstance(tests, dict) and isinstance(violations, list)
     except Exception:
         grade = _zero(kata, "the kata's process left no readable result (it may have exited early)")
-        grade.seconds = job.seconds
+        grade.seconds, grade.cpu_seconds = job.seconds, job.cpu_seconds
         return grade
     if data.get("exit") not in (0, 1, 5):
         why = {2: "interrupted (KeyboardInterrupt, or a test session stopped by kata code)",
                3: "internal error (kata code broke pytest itself)", 4: "usage error"}.get(data.get("exit"), "")
         grade = _zero(kata, f"the test run stopped early (pytest exit status {data.get('exit')}: {why})")
-        grade.seconds = job.seconds
+        grade.seconds, grade.cpu_seconds = job.seconds, job.cpu_seconds
         return grade
     if violations:
         more = f" (and {len(violations) - 1} more)" if len(violations) > 1 else ""
         grade = _zero(kata, str(violations[0])[:500] + more)
-        grade.seconds = job.seconds
+        grade.seconds, grade.cpu_seconds = job.seconds, job.cpu_seconds
         return grade
     functions = []
     broken = ""
@@ -347,7 +349,7 @@ def _score(kata, job: _Job, expected: dict[str, dict], limits: Limits) -> KataGr
         functions.append(FunctionGrade(function, points, 0, status, passed, len(needed), detail[:800]))
     score = sum(f.score for f in functions)
     return KataGrade(kata.folder, kata.title, score, sum(kata.points.values()),
-                     f"broken: {broken}" if broken else "", functions, job.seconds)
+                     f"broken: {broken}" if broken else "", functions, job.seconds, job.cpu_seconds)
 
 
 def _run(jobs: list[_Job], pristine: Path, limits: Limits) -> None:
@@ -367,10 +369,10 @@ def _run(jobs: list[_Job], pristine: Path, limits: Limits) -> None:
             running[pid] = (job, start, start + timeout)
         finished = False
         for pid, (job, start, deadline) in list(running.items()):
-            done, wait_status = os.waitpid(pid, os.WNOHANG)
+            done, wait_status, usage = os.wait4(pid, os.WNOHANG)
             if done == 0 and time.monotonic() > deadline:
                 _kill_group(pid)
-                _, wait_status = os.waitpid(pid, 0)
+                _, wait_status, usage = os.wait4(pid, 0)
                 job.status = f"timed out: still running after {deadline - start:.0f} s (sleeping or blocked?)"
                 done = pid
             elif done == 0:
@@ -379,6 +381,7 @@ def _run(jobs: list[_Job], pristine: Path, limits: Limits) -> None:
                 job.status = _exit_reason(wait_status, limits)
             _kill_group(pid)  # anything it left behind
             job.seconds = round(time.monotonic() - start, 3)
+            job.cpu_seconds = round(usage.ru_utime + usage.ru_stime, 3)
             del running[pid]
             finished = True
         if not finished:
@@ -671,6 +674,8 @@ class _Recorder:
             self._check_tampering("at the end of the run")
 
     def _check_tampering(self, when: str) -> None:
+        if any(v.startswith("tampered") for v in self.violations):
+            return  # once is enough, and the first says what changed
         changed = self.snapshot.changed()
         if changed:
             self._violation(f"tampered with {', '.join(changed[:5])} ({when}): kata code may not change "

@@ -24,9 +24,10 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 CLONE = "99_einsum_clone"  # an honest second kata next to the attacked one: it must still score fully
-# CPU time bounds the busy loops (an honest kata needs about 1 s of it); the wall clock, generous so
+# CPU time bounds the busy loops (an honest kata 03 needs about 0.7 s of it); the wall clock, generous so
 # that a loaded machine does not fail honest katas, bounds the sleeper.
-HOSTILE_LIMITS = dict(timeout_s=45.0, cpu_s=8.0, test_timeout_s=0.0, memory_mb=1024, output_kb=512, jobs=4)
+HOSTILE_LIMITS = dict(timeout_s=40.0, cpu_s=4.0, test_timeout_s=0.0, memory_mb=1024, output_kb=512, jobs=4)
+SLOW_FIRST = ("sleep_forever", "hang_blocking_alarm", "hang_at_import")  # they hold a job slot longest
 
 # The tests wait on background runs that share two CPUs with everything else: pytest-timeout's
 # 20 s (meant for one kata test) would cut them off.
@@ -80,7 +81,7 @@ def grade_hostile(out: Path) -> None:
         honest = {f"katas/{CLONE}/einsum_ops.py": reference}
         submissions = {"honest_control": checkout(edition, work / "honest_control",
                                                   {**honest, "katas/03_einsum/einsum_ops.py": reference})}
-        for case in hostile_cases():
+        for case in sorted(hostile_cases(), key=lambda c: c not in SLOW_FIRST):
             attack = (HOSTILE / f"{case}.py").read_text()
             submissions[case] = checkout(edition, work / case, {
                 **honest, "katas/03_einsum/einsum_ops.py": reference + "\n\n# --- the attack ---\n" + attack})

@@ -1,7 +1,7 @@
 """Attack: block SIGALRM (pytest-timeout's signal) and then loop forever inside a function.
 
 Defeated by: RLIMIT_CPU: the kernel ends the process (SIGXCPU), whatever signals it blocks.
-Reason: CPU time
+Reason: CPU time|timed out
 """
 
 import signal as _signal

@@ -56,13 +56,14 @@ def _limits_of(args) -> core.Limits:
                        memory_mb=args.memory_mb, output_kb=args.output_kb, jobs=args.jobs)
 
 
-def _instructor(name: str):
+def _instructor(name: str) -> bool:
+    """export and bundle need the instructor's repository (the student edition lacks those modules)."""
     try:
-        from . import bundle, export  # noqa: F401  absent from the student edition
+        from . import bundle, export  # noqa: F401
     except ImportError:
         print(INSTRUCTOR_ONLY.format(name), file=sys.stderr)
-        return None
-    return sys.modules[__package__]
+        return False
+    return True
 
 
 def _export(args) -> int:
@@ -98,10 +99,13 @@ def _bundle(args) -> int:
 def _grade(args) -> int:
     from . import report
 
-    missing = [str(s) for s in args.submissions if not (s / "katas").is_dir()]
-    if missing:
-        print(f"not a checkout of the katas (no katas/ folder): {', '.join(missing)}", file=sys.stderr)
+    absent = [str(s) for s in args.submissions if not s.is_dir()]
+    if absent:
+        print(f"no such folder: {', '.join(absent)}", file=sys.stderr)
         return 2
+    for s in args.submissions:
+        if not (s / "katas").is_dir():  # graded anyway (every kata module missing): one bad checkout
+            print(f"warning: {s} has no katas/ folder", file=sys.stderr)  # must not stop a class
     with tempfile.TemporaryDirectory(prefix="katas-grade-") as work:
         work = Path(work)
         try:

@@ -9,6 +9,7 @@ and it grades the hostile corpus, which is what the hostile test does in the bac
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
 import re
@@ -279,9 +280,35 @@ def test_bundle_holds_the_grader_and_no_reference(classroom):
 
     bundle = classroom["root"] / "bundle"
     assert (bundle / "autograder.py").is_file()
-    assert (bundle / "manifest.json").is_file()
-    assert export.leaks(bundle) == [] or all("hidden" in line for line in export.leaks(bundle))
-    assert not (bundle / "pristine" / "reference").exists()
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    assert manifest == {p.relative_to(classroom["edition"]).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+                        for p in classroom["edition"].rglob("*") if p.is_file()}, "the handout, file by file"
+    assert [line for line in export.leaks(bundle) if "hidden" not in line] == []
+
+
+def test_hidden_tests_go_to_the_grading_tree_only(tmp_path):
+    """reference/NN_topic/hidden/test_*.py: graded by `grade` and the bundle, never handed out."""
+    from classroom import bundle, export
+
+    repo = tmp_path / "repo"
+    for name in ("katas", "reference", "conftest.py", "pyproject.toml", "requirements.txt"):
+        source = REPO / name
+        (shutil.copytree if source.is_dir() else shutil.copy2)(source, repo / name)
+    kata = export.katas_of(repo)[0]
+    hidden = repo / "reference" / kata.folder / "hidden"
+    hidden.mkdir()
+    (hidden / "test_extra.py").write_text(
+        "import pytest\nfrom katas.harness import implementation\n\nkata = implementation(__file__)\n\n\n"
+        f"@pytest.mark.checks({kata.functions[0]!r})\ndef test_extra():\n    assert kata.{kata.functions[0]}\n")
+    edition = tmp_path / "edition"
+    export.build(edition, repo)
+    assert not [p for p in edition.rglob("*") if "hidden" in p.name or "extra" in p.name]
+    tree = tmp_path / "tree"
+    manifest = bundle.grading_tree(tree, repo)
+    assert (tree / "katas" / kata.folder / "test_hidden_extra.py").is_file()
+    assert f"katas/{kata.folder}/test_hidden_extra.py" not in manifest, "not part of what students got"
+    shutil.copy2(hidden / "test_extra.py", edition / "katas" / kata.folder / "test_hidden_extra.py")
+    assert any("instructor-only" in line for line in export.leaks(edition, repo))
 
 
 @pytest.mark.parametrize("name", ["solved", "stubs"])

@@ -162,12 +162,13 @@ def grade(
     submissions = [Path(s).resolve() for s in submissions]
     names = names or _names(submissions)
     work.mkdir(parents=True, exist_ok=True)
-    empty = work / "no-code"
-    empty.mkdir(exist_ok=True)
     roots = [str(s) for s in submissions]
     protected = tuple(_prefix(p) for p in protect if Path(p).exists())
 
-    collect = _Job("collect", [k.folder for k in katas], empty, work / "collect.json", work / "collect.log")
+    # the expected tests, collected with the handed-out stubs loaded (a test module may touch a class at
+    # import) and no submission's code anywhere near
+    collect = _Job("collect", [k.folder for k in katas], pristine / "katas", work / "collect.json",
+                   work / "collect.log")
     jobs: list[_Job] = [collect]
     planned: list[list[tuple[object, _Job | KataGrade]]] = []
     for number, submission in enumerate(submissions):
@@ -491,7 +492,8 @@ def _address_space() -> int:
 
 
 def _install_audit(job: _Job, violations: list) -> None:
-    """Refuse, and record, reads of protected folders, writes into the grading tree, new processes."""
+    """Refuse, and record, reads of protected folders, writes into the grading tree, new processes and
+    network use. Audit hooks cannot be removed; what they cannot see (ctypes, raw syscalls) stays open."""
     realpath, fspath, append = os.path.realpath, os.fspath, violations.append
     deny_read, deny_write = job.deny_read, job.deny_write
     writing = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
@@ -511,6 +513,9 @@ def _install_audit(job: _Job, violations: list) -> None:
             path, write = args[0], False
         elif event in processes:
             refuse(f"tried to start a process ({event})")
+            return
+        elif event in ("socket.connect", "socket.bind", "socket.getaddrinfo"):
+            refuse(f"tried to use the network ({event})")
             return
         else:
             return

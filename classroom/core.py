@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import operator
 import os
 import signal
 import stat
@@ -445,7 +446,8 @@ def _child(job: _Job, pristine: Path, limits: Limits) -> None:
             signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
             signal.signal(signal.SIGXCPU, signal.SIG_DFL)
         os.chdir(pristine)
-        sys.dont_write_bytecode = True
+        # the collect job (no kata code) leaves the rewritten test modules' bytecode for the katas to reuse
+        sys.dont_write_bytecode = job.kind == "kata"
         os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
         os.environ.pop("KATA_IMPL", None)
         os.environ.pop("PYTEST_ADDOPTS", None)
@@ -599,16 +601,32 @@ class _Snapshot:
             self.add(name, sys.modules[name], False, deep=True, containers=True)
 
     def changed(self) -> list[str]:
+        # identity only (never ==, which kata code could override), in C loops: this runs after every test
         found = []
         for label, live, saved, strict in self.namespaces:
-            for name, value in saved.items():
-                if name not in self._IGNORED and live.get(name, _Snapshot) is not value:
-                    found.append(f"{label}.{name}")
+            if not all(map(operator.is_, map(live.get, saved), saved.values())):
+                found += [f"{label}.{name}" for name, value in saved.items()
+                          if name not in self._IGNORED and live.get(name, _Snapshot) is not value]
             if strict and len(live) != len(saved):
                 found += [f"{label}.{name}" for name in live if name not in saved]
-        found += [label for label, function, code in self.codes if function.__code__ is not code]
-        found += [label for label, live, copy in self.containers if live != copy]
+        if self.codes and not all(map(operator.is_, map(_code_of, self._functions), self._codes)):
+            found += [label for label, function, code in self.codes if function.__code__ is not code]
+        for label, live, copy in self.containers:
+            if len(live) != len(copy) or not all(map(operator.is_, map(live.get, copy), copy.values())):
+                found.append(label)
         return found
+
+    @property
+    def _functions(self) -> list:
+        return [function for _, function, _ in self.codes]
+
+    @property
+    def _codes(self) -> list:
+        return [code for _, _, code in self.codes]
+
+
+def _code_of(function):
+    return function.__code__
 
 
 class _Recorder:
@@ -672,8 +690,10 @@ class _Recorder:
             entry["outcome"] = "skipped"
         elif report.when == "call" and report.passed and entry["outcome"] == "not run":
             entry["outcome"] = "passed"
-        if report.when == "teardown" and self.job.kind == "kata":
-            self._check_tampering(f"after {report.nodeid.split('::')[-1]}")
+        if report.when == "setup" and report.skipped:
+            entry["ran"] = False
+        if report.when == "teardown" and self.job.kind == "kata" and entry.pop("ran", True):
+            self._check_tampering(f"after {report.nodeid.split('::')[-1]}")  # (a skipped test ran no kata code)
 
     def pytest_sessionfinish(self, session) -> None:
         if self.job.kind == "kata":

@@ -27,7 +27,7 @@ HOSTILE = Path(__file__).resolve().parent / "hostile"
 CLONE = "99_einsum_clone"  # an honest second kata next to the attacked one: it must still score fully
 # CPU time bounds the busy loops (an honest kata 03 needs about 0.7 s of it); the wall clock, generous so
 # that a loaded machine does not fail honest katas, bounds the sleeper.
-HOSTILE_LIMITS = dict(timeout_s=40.0, cpu_s=4.0, test_timeout_s=0.0, memory_mb=1024, output_kb=512, jobs=4)
+HOSTILE_LIMITS = dict(timeout_s=30.0, cpu_s=4.0, test_timeout_s=0.0, memory_mb=1024, output_kb=512, jobs=4)
 SLOW_FIRST = ("sleep_forever", "hang_blocking_alarm", "hang_at_import")  # they hold a job slot longest
 
 # The tests wait on background runs that share two CPUs with everything else: pytest-timeout's

@@ -64,7 +64,8 @@ def hostile_cases() -> dict[str, str]:
 
 BUILT_CASES = {  # hostile submissions that are not a module: built by grade_hostile below
     "symlink_to_reference": "is a symlink",
-    "edited_tests_and_conftest": None,  # graded with pristine tests: the stub scores 0, files listed as ignored
+    # graded with the pristine tests (which the stubs fail as "not started"); the files listed as ignored
+    "edited_tests_and_conftest": "not started",
 }
 
 
@@ -90,8 +91,10 @@ def grade_hostile(out: Path) -> None:
         (linked / "katas/03_einsum/einsum_ops.py").unlink()
         (linked / "katas/03_einsum/einsum_ops.py").symlink_to(REPO / "reference/03_einsum/einsum_ops.py")
         submissions["symlink_to_reference"] = linked
+        stub = (edition / "katas/03_einsum/einsum_ops.py").read_text()
         submissions["edited_tests_and_conftest"] = checkout(edition, work / "edited_tests_and_conftest", {
             **honest,
+            "katas/03_einsum/einsum_ops.py": stub + "\n# not the handout byte for byte: it really runs\n",
             "katas/03_einsum/test_einsum_ops.py": "import pytest\n\n\n@pytest.mark.checks('matmul')\ndef test_ok():\n    pass\n",
             "conftest.py": "import pytest\n\n\n@pytest.hookimpl(wrapper=True)\ndef pytest_runtest_makereport(item, call):\n"
                            "    report = yield\n    report.outcome = 'passed'\n    return report\n",
@@ -373,7 +376,7 @@ def test_hostile_submissions_score_zero_for_the_attacked_kata_only(classroom):
     for case, reason in {**hostile_cases(), **BUILT_CASES}.items():
         katas = {k["kata"]: k for k in grades[case]["katas"]}
         attacked, clone = katas["03_einsum"], katas[CLONE]
-        said = " | ".join([attacked["reason"], *(f["detail"] for f in attacked["functions"])])
+        said = " | ".join([attacked["reason"], *(f["detail"] or f["status"] for f in attacked["functions"])])
         if attacked["score"] != 0:
             problems.append(f"{case}: kata 03 scored {attacked['score']} ({said[:300]})")
         if reason and not re.search(reason, said):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -20,9 +21,11 @@ def main(argv: list[str] | None = None) -> int:
                                  "and verify it")
     export.add_argument("out", type=Path, help="a new or empty folder")
     export.add_argument("--no-verify", action="store_true", help="skip running the tests in the edition")
+    export.add_argument("--replace", action="store_true", help="replace OUT if it holds an earlier edition")
 
     bundle = commands.add_parser("bundle", help="write a Classroom 50 autograder folder")
     bundle.add_argument("out", type=Path, help="a new or empty folder")
+    bundle.add_argument("--replace", action="store_true", help="replace OUT if it holds an earlier bundle")
 
     grade = commands.add_parser("grade", help="grade student checkouts with the pristine tests")
     grade.add_argument("submissions", type=Path, nargs="+", help="student checkouts (folders with katas/)")
@@ -66,10 +69,25 @@ def _instructor(name: str) -> bool:
     return True
 
 
+def _replace(out: Path, marks: list[str]) -> bool:
+    """Empty ``out`` for --replace, only if it is what this tool wrote there before."""
+    if not out.exists() or not any(out.iterdir()):
+        return True
+    if not all((out / mark).exists() for mark in marks):
+        print(f"{out} is not empty and does not look like an earlier output (no {', '.join(marks)}): "
+              "not replacing it", file=sys.stderr)
+        return False
+    shutil.rmtree(out)
+    return True
+
+
 def _export(args) -> int:
     if not _instructor("export"):
         return 2
-    from . import export
+    from . import export, workflow
+
+    if args.replace and not _replace(args.out, ["katas/harness", workflow.PATH]):
+        return 2
 
     katas = export.build(args.out)
     print(f"wrote the student edition of {len(katas)} kata(s) to {args.out}")
@@ -90,6 +108,8 @@ def _bundle(args) -> int:
         return 2
     from . import bundle
 
+    if args.replace and not _replace(args.out, ["autograder.py", "manifest.json", "pristine"]):
+        return 2
     bundle.build(args.out)
     print(f"wrote the Classroom 50 autograder to {args.out}: upload the folder's contents as "
           "CLASSROOM/autograders/ASSIGNMENT/ (autograder.py at its top)")

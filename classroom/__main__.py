@@ -1,0 +1,169 @@
+"""python -m classroom {export,bundle,grade,check}: hand the course out and grade it."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from . import core
+
+INSTRUCTOR_ONLY = "`python -m classroom {}` works in the instructor's repository only (this edition has no reference)."
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m classroom", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    export = commands.add_parser("export", help="write the student edition (no reference, no hidden tests) "
+                                 "and verify it")
+    export.add_argument("out", type=Path, help="a new or empty folder")
+    export.add_argument("--no-verify", action="store_true", help="skip running the tests in the edition")
+    export.add_argument("--replace", action="store_true", help="replace OUT if it holds an earlier edition")
+
+    bundle = commands.add_parser("bundle", help="write a Classroom 50 autograder folder")
+    bundle.add_argument("out", type=Path, help="a new or empty folder")
+    bundle.add_argument("--replace", action="store_true", help="replace OUT if it holds an earlier bundle")
+
+    grade = commands.add_parser("grade", help="grade student checkouts with the pristine tests")
+    grade.add_argument("submissions", type=Path, nargs="+", help="student checkouts (folders with katas/)")
+    grade.add_argument("--json", type=Path, help="write JSON: a .json file for one submission, else a folder")
+    grade.add_argument("--csv", type=Path, help="write the gradebook as CSV")
+    grade.add_argument("--kata", action="append", help="grade only this kata folder (repeatable)")
+    _limits(grade)
+
+    check = commands.add_parser("check", help="grade the katas of this checkout; exit 0 only if every function "
+                                "of them is done (the autograding workflow step)")
+    check.add_argument("katas", nargs="+", help="kata folders, e.g. 03_einsum or katas/03_einsum")
+    _limits(check)
+
+    args = parser.parse_args(argv)
+    return {"export": _export, "bundle": _bundle, "grade": _grade, "check": _check}[args.command](args)
+
+
+def _limits(parser: argparse.ArgumentParser) -> None:
+    defaults = core.Limits()
+    parser.add_argument("--cpu", type=float, default=defaults.cpu_s, help="CPU seconds per kata")
+    parser.add_argument("--timeout", type=float, default=defaults.timeout_s, help="wall-clock seconds per kata")
+    parser.add_argument("--test-timeout", type=float, default=defaults.test_timeout_s,
+                        help="seconds per test (0: off)")
+    parser.add_argument("--memory-mb", type=int, default=defaults.memory_mb, help="memory a kata may allocate")
+    parser.add_argument("--output-kb", type=int, default=defaults.output_kb, help="output a kata may print")
+    parser.add_argument("--jobs", type=int, default=defaults.jobs, help="katas graded at once")
+
+
+def _limits_of(args) -> core.Limits:
+    return core.Limits(timeout_s=args.timeout, cpu_s=args.cpu, test_timeout_s=args.test_timeout,
+                       memory_mb=args.memory_mb, output_kb=args.output_kb, jobs=args.jobs)
+
+
+def _instructor(name: str) -> bool:
+    """export and bundle need the instructor's repository (the student edition lacks those modules)."""
+    try:
+        from . import bundle, export  # noqa: F401
+    except ImportError:
+        print(INSTRUCTOR_ONLY.format(name), file=sys.stderr)
+        return False
+    return True
+
+
+def _replace(out: Path, marks: list[str]) -> bool:
+    """Empty ``out`` for --replace, only if it is what this tool wrote there before."""
+    if not out.exists() or not any(out.iterdir()):
+        return True
+    if not all((out / mark).exists() for mark in marks):
+        print(f"{out} is not empty and does not look like an earlier output (no {', '.join(marks)}): "
+              "not replacing it", file=sys.stderr)
+        return False
+    shutil.rmtree(out)
+    return True
+
+
+def _export(args) -> int:
+    if not _instructor("export"):
+        return 2
+    from . import export, workflow
+
+    if args.replace and not _replace(args.out, ["katas/harness", workflow.PATH]):
+        return 2
+
+    katas = export.build(args.out)
+    print(f"wrote the student edition of {len(katas)} kata(s) to {args.out}")
+    if args.no_verify:
+        return 0
+    problems = export.verify(args.out, katas=katas)
+    for problem in problems:
+        print(f"PROBLEM: {problem}", file=sys.stderr)
+    if problems:
+        return 1
+    print("verified: no reference code in it; `pytest katas` shows every kata not started; "
+          "`--impl reference` says there is no reference")
+    return 0
+
+
+def _bundle(args) -> int:
+    if not _instructor("bundle"):
+        return 2
+    from . import bundle
+
+    if args.replace and not _replace(args.out, ["autograder.py", "manifest.json", "pristine"]):
+        return 2
+    bundle.build(args.out)
+    print(f"wrote the Classroom 50 autograder to {args.out}: upload the folder's contents as "
+          "CLASSROOM/autograders/ASSIGNMENT/ (autograder.py at its top)")
+    return 0
+
+
+def _grade(args) -> int:
+    from . import report
+
+    absent = [str(s) for s in args.submissions if not s.is_dir()]
+    if absent:
+        print(f"no such folder: {', '.join(absent)}", file=sys.stderr)
+        return 2
+    for s in args.submissions:
+        if not (s / "katas").is_dir():  # graded anyway (every kata module missing): one bad checkout
+            print(f"warning: {s} has no katas/ folder", file=sys.stderr)  # must not stop a class
+    with tempfile.TemporaryDirectory(prefix="katas-grade-") as work:
+        work = Path(work)
+        try:
+            from . import bundle, export
+        except ImportError:  # the student edition: grade against its own tests
+            pristine, manifest, protect = Path.cwd(), None, []
+        else:
+            manifest = bundle.grading_tree(work / "pristine")
+            pristine, protect = work / "pristine", [export.ROOT / "reference"]
+        grades = core.grade(args.submissions, pristine, work / "grading", limits=_limits_of(args),
+                            manifest=manifest, protect=protect, only=args.kata)
+    for g in grades:
+        print(report.table(g))
+        print()
+    if len(grades) > 1:
+        print(report.summary(grades))
+    if args.json:
+        for path in report.write_json(grades, args.json):
+            print(f"wrote {path}")
+    if args.csv:
+        report.write_csv(grades, args.csv)
+        print(f"wrote {args.csv}")
+    return 0
+
+
+def _check(args) -> int:
+    from . import report
+
+    folders = [Path(k).name for k in args.katas]
+    here = Path.cwd()
+    with tempfile.TemporaryDirectory(prefix="katas-check-") as work:
+        (grade,) = core.grade([here], here, Path(work), limits=_limits_of(args), only=folders)
+    print(report.table(grade))
+    done = all(f.status == "done" for k in grade.katas for f in k.functions)
+    print(f"{'PASS' if done else 'FAIL'}: {grade.score}/{grade.max_score} points"
+          + ("" if done else " (this step passes only when every function of the kata is done)"))
+    return 0 if done else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,216 @@
+"""The student edition: what students get, and a check that it holds nothing it must not.
+
+Built from an allowlist (the katas' folders without hidden tests, the harness, the root config, a
+student README, the autograding workflow and the grading runtime), never by copying the repo and
+deleting: a new instructor-only folder stays out until someone adds it here.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from . import workflow
+
+ROOT = Path(__file__).resolve().parent.parent
+ROOT_FILES = ["conftest.py", "requirements.txt", ".gitignore"]
+RUNTIME = ["__init__.py", "__main__.py", "core.py", "report.py"]  # what `check` and `grade` need
+HIDDEN = re.compile(r"hidden", re.IGNORECASE)
+IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", "*hidden*", "*HIDDEN*")
+
+
+def katas_of(repo: Path):
+    from katas.harness.kata import all_katas
+
+    return all_katas(repo / "katas")
+
+
+def build(out: Path, repo: Path = ROOT) -> list:
+    """Write the student edition into ``out`` (missing or empty); return its katas."""
+    out = Path(out)
+    if out.exists() and any(out.iterdir()):
+        raise FileExistsError(f"{out} is not empty; give a new folder")
+    out.mkdir(parents=True, exist_ok=True)
+    katas = katas_of(repo)
+    (out / "katas" / "harness").mkdir(parents=True)
+    for source in sorted((repo / "katas" / "harness").glob("*.py")):
+        shutil.copy2(source, out / "katas" / "harness" / source.name)
+    for kata in katas:
+        shutil.copytree(repo / "katas" / kata.folder, out / "katas" / kata.folder, ignore=IGNORED)
+    for name in ROOT_FILES:
+        if (repo / name).is_file():
+            shutil.copy2(repo / name, out / name)
+    (out / "pyproject.toml").write_text(student_pyproject((repo / "pyproject.toml").read_text()))
+    (out / "README.md").write_text(student_readme(katas))
+    (out / workflow.PATH).parent.mkdir(parents=True)
+    (out / workflow.PATH).write_text(workflow.render(katas))
+    (out / "classroom").mkdir()
+    for name in RUNTIME:
+        shutil.copy2(Path(__file__).parent / name, out / "classroom" / name)
+    return katas
+
+
+def student_pyproject(text: str) -> str:
+    """In the student edition plain `pytest` runs the katas (there is no instructor gate)."""
+    text = text.replace(
+        "# `pytest` alone runs the instructor gate; `pytest katas/03_einsum` checks one kata.",
+        "# `pytest` alone runs every kata; `pytest katas/03_einsum` checks one.",
+    )
+    return re.sub(r'testpaths = \["tests"\]', 'testpaths = ["katas"]', text)
+
+
+def student_readme(katas) -> str:
+    rows = "\n".join(
+        f"| [`{k.folder}`](katas/{k.folder}/README.md) | {k.title} | `katas/{k.folder}/{k.module}.py` | "
+        f"{sum(k.points.values())} |"
+        for k in katas
+    )
+    total = sum(sum(k.points.values()) for k in katas)
+    first = katas[0].folder if katas else "03_einsum"
+    return f"""# torch-katas
+
+Advanced PyTorch, learned by filling in stubs until the tests pass. Each kata is a folder under
+`katas/` with a README (the lesson, the tasks, hints), a module of stubs you fill in, and the tests
+that check it. Work through them in order; every function is worth the points in its kata's README.
+
+| kata | topic | you edit | points |
+| --- | --- | --- | --- |
+{rows}
+
+Total: {total} points.
+
+## Setup
+
+```
+python -m venv .venv && . .venv/bin/activate
+pip install torch --index-url https://download.pytorch.org/whl/cpu   # or the CUDA wheel you need
+pip install -r requirements.txt
+```
+
+## Check yourself
+
+```
+pytest katas/{first}                    # one kata, with a progress table per function
+pytest katas/{first} -k matmul          # one function's tests
+pytest katas                            # everything
+python -m classroom check {first}       # exactly what the autograder runs for this kata
+python -m classroom grade .             # your points per function, as the grader counts them
+```
+
+## How you are graded
+
+- Edit only the kata modules (`katas/NN_topic/<module>.py`). The grader takes those files from your
+  repository and nothing else: edited tests, `conftest.py`, harness or workflow files are ignored
+  and graded with the handed-out copies (and listed in the grade report).
+- A function earns its points when every one of its tests passes. A kata's step in the GitHub
+  autograding workflow is all or nothing: it passes only when every function of the kata is done.
+- Each kata runs in its own process with time, memory and output limits. Code that hangs, crashes,
+  exits the process, prints without end, starts processes, changes torch or the tests, or reads
+  files it has no business reading scores zero for that kata, with the reason in the report.
+"""
+
+
+# --------------------------------------------------------------------------------------------------
+# Verification
+
+
+def function_bodies(path: Path) -> dict[str, str]:
+    """ast dump of each non-trivial function body (docstring dropped) -> 'file:function'."""
+    try:
+        tree = ast.parse(path.read_text(), str(path))
+    except (SyntaxError, UnicodeDecodeError, ValueError):
+        return {}
+    bodies = {}
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant) \
+                    and isinstance(body[0].value.value, str):
+                body = body[1:]
+            if not body or all(isinstance(s, (ast.Pass, ast.Raise)) and _trivial(s) for s in body):
+                continue
+            bodies[ast.dump(ast.Module(body=body, type_ignores=[]))] = f"{path.name}:{node.name}"
+    return bodies
+
+
+def _trivial(statement: ast.stmt) -> bool:
+    if isinstance(statement, ast.Pass):
+        return True
+    raised = statement.exc
+    name = raised.func if isinstance(raised, ast.Call) else raised
+    return isinstance(name, ast.Name) and name.id == "NotImplementedError"
+
+
+def leaks(out: Path, repo: Path = ROOT) -> list[str]:
+    """Reference code (solutions, mutants, hidden tests) found in ``out``: function bodies or files."""
+    reference = repo / "reference"
+    secret_files = [p for p in reference.rglob("*") if p.is_file() and "__pycache__" not in p.parts] \
+        if reference.is_dir() else []
+    secret_bytes = {p.read_bytes(): p for p in secret_files if p.stat().st_size > 64}
+    secret = {}
+    for p in secret_files:
+        if p.suffix == ".py":
+            secret.update(function_bodies(p))
+    handed_out = {}
+    for p in (repo / "katas").rglob("*.py"):
+        if "__pycache__" not in p.parts and not HIDDEN.search(p.name):
+            handed_out.update(function_bodies(p))
+    found = []
+    for p in sorted(out.rglob("*")):
+        if not p.is_file():
+            continue
+        relative = p.relative_to(out).as_posix()
+        if "reference" in p.relative_to(out).parts or "mutants" in p.relative_to(out).parts or HIDDEN.search(p.name):
+            found.append(f"{relative}: an instructor-only path")
+            continue
+        data = p.read_bytes()
+        if data in secret_bytes:
+            found.append(f"{relative}: a copy of {secret_bytes[data].relative_to(repo)}")
+        if p.suffix == ".py":
+            for body, where in function_bodies(p).items():
+                if body in secret and body not in handed_out:
+                    found.append(f"{relative}: {where} has the body of reference {secret[body]}")
+    return found
+
+
+def verify(out: Path, repo: Path = ROOT, katas=None) -> list[str]:
+    """Problems with the edition in ``out``; [] when it is fit to hand out."""
+    out = Path(out).resolve()
+    katas = katas if katas is not None else katas_of(repo)
+    problems = leaks(out, repo)
+    if (out / "tests").exists() or (out / "tox.ini").exists():
+        problems.append("the instructor gate (tests/, tox.ini) is in the edition")
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    env.pop("KATA_IMPL", None)
+    env.pop("PYTEST_ADDOPTS", None)
+    base = [sys.executable, "-m", "pytest", "katas", "-p", "no:cacheprovider", "--color=no"]
+    runs = {"stubs": base + ["-q"], "reference": base + ["-q", "--impl", "reference"]}
+    with ThreadPoolExecutor(2) as pool:
+        done = {name: pool.submit(subprocess.run, command, cwd=out, env=env, capture_output=True, text=True,
+                                  timeout=600) for name, command in runs.items()}
+        stubs, reference = done["stubs"].result(), done["reference"].result()
+    output = stubs.stdout + stubs.stderr
+    if stubs.returncode != 1:
+        problems.append(f"`pytest katas` in the edition exited {stubs.returncode}, expected 1 (tests failing):\n"
+                        + output[-2000:])
+    for kata in katas:
+        if not re.search(rf"^{re.escape(kata.folder)}\s", output, re.MULTILINE):
+            problems.append(f"`pytest katas` shows no progress line for {kata.folder}")
+        for function in kata.points:
+            match = re.search(rf"^\s+{re.escape(function)}\s+(not started|failing|done|broken|skipped|not run)",
+                              output, re.MULTILINE)
+            status = match.group(1) if match else "missing"
+            allowed = {"not started"} | ({"failing", "not started"} if function in kata.ships_with_bug else set())
+            if status not in allowed:
+                problems.append(f"{kata.folder}.{function} shows {status!r} on the stubs, expected 'not started'")
+    said = reference.stdout + reference.stderr
+    if reference.returncode != 4 or "has no reference solutions" not in said:
+        problems.append(f"`pytest katas --impl reference` should stop with 'this is the student edition, which "
+                        f"has no reference solutions'; it exited {reference.returncode}:\n{said[-1000:]}")
+    return problems

@@ -1,0 +1,396 @@
+"""The classroom tooling: export, the autograding workflow, the Classroom 50 bundle, grading.
+
+Everything that runs kata code runs in subprocesses started together by one session fixture (the
+gate's own process has run torch, and forking it would be unsafe), so the file costs about as much as
+its slowest run. Run this file alone as a script (``python tests/test_classroom.py hostile OUT.json``)
+and it grades the hostile corpus, which is what the hostile test does in the background.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+HOSTILE = Path(__file__).resolve().parent / "hostile"
+CLONE = "99_einsum_clone"  # an honest second kata next to the attacked one: it must still score fully
+# CPU time bounds the busy loops (an honest kata 03 needs about 0.7 s of it); the wall clock, generous so
+# that a loaded machine does not fail honest katas, bounds the sleeper.
+HOSTILE_LIMITS = dict(timeout_s=30.0, cpu_s=4.0, test_timeout_s=0.0, memory_mb=1024, output_kb=512, jobs=4)
+SLOW_FIRST = ("sleep_forever", "hang_blocking_alarm", "hang_at_import")  # they hold a job slot longest
+
+# The tests wait on background runs that share two CPUs with everything else: pytest-timeout's
+# 20 s (meant for one kata test) would cut them off.
+pytestmark = pytest.mark.timeout(900)
+
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+
+def reference_modules(katas) -> dict[str, str]:
+    return {f"katas/{k.folder}/{k.module}.py": (REPO / "reference" / k.folder / f"{k.module}.py").read_text()
+            for k in katas}
+
+
+def checkout(edition: Path, dest: Path, files: dict[str, str] | None = None) -> Path:
+    """A student's checkout: the handed-out edition with some files replaced."""
+    shutil.copytree(edition, dest)
+    for relative, text in (files or {}).items():
+        (dest / relative).parent.mkdir(parents=True, exist_ok=True)
+        (dest / relative).write_text(text)
+    return dest
+
+
+def hostile_cases() -> dict[str, str]:
+    """case -> the words its grade must show (the Reason: line of the docstring)."""
+    cases = {}
+    for path in sorted(HOSTILE.glob("*.py")):
+        match = re.search(r"^Reason: (.+)$", path.read_text(), re.MULTILINE)
+        assert match, f"{path.name}: its docstring needs a 'Reason:' line"
+        cases[path.stem] = match.group(1).strip()
+    return cases
+
+
+BUILT_CASES = {  # hostile submissions that are not a module: built by grade_hostile below
+    "symlink_to_reference": "is a symlink",
+    # graded with the pristine tests (which the stubs fail as "not started"); the files listed as ignored
+    "edited_tests_and_conftest": "not started",
+}
+
+
+def grade_hostile(out: Path) -> None:
+    """Grade every hostile case (and an honest control) in one run; write {case: grade} to ``out``."""
+    from classroom import bundle, core, export
+
+    work = Path(tempfile.mkdtemp(prefix="classroom-hostile-"))
+    try:
+        manifest = bundle.grading_tree(work / "pristine")
+        shutil.copytree(work / "pristine" / "katas" / "03_einsum", work / "pristine" / "katas" / CLONE)
+        edition = work / "edition"
+        export.build(edition)
+        reference = (REPO / "reference" / "03_einsum" / "einsum_ops.py").read_text()
+        honest = {f"katas/{CLONE}/einsum_ops.py": reference}
+        submissions = {"honest_control": checkout(edition, work / "honest_control",
+                                                  {**honest, "katas/03_einsum/einsum_ops.py": reference})}
+        for case in sorted(hostile_cases(), key=lambda c: c not in SLOW_FIRST):
+            attack = (HOSTILE / f"{case}.py").read_text()
+            submissions[case] = checkout(edition, work / case, {
+                **honest, "katas/03_einsum/einsum_ops.py": reference + "\n\n# --- the attack ---\n" + attack})
+        linked = checkout(edition, work / "symlink_to_reference", honest)
+        (linked / "katas/03_einsum/einsum_ops.py").unlink()
+        (linked / "katas/03_einsum/einsum_ops.py").symlink_to(REPO / "reference/03_einsum/einsum_ops.py")
+        submissions["symlink_to_reference"] = linked
+        stub = (edition / "katas/03_einsum/einsum_ops.py").read_text()
+        submissions["edited_tests_and_conftest"] = checkout(edition, work / "edited_tests_and_conftest", {
+            **honest,
+            "katas/03_einsum/einsum_ops.py": stub + "\n# not the handout byte for byte: it really runs\n",
+            "katas/03_einsum/test_einsum_ops.py": "import pytest\n\n\n@pytest.mark.checks('matmul')\ndef test_ok():\n    pass\n",
+            "conftest.py": "import pytest\n\n\n@pytest.hookimpl(wrapper=True)\ndef pytest_runtest_makereport(item, call):\n"
+                           "    report = yield\n    report.outcome = 'passed'\n    return report\n",
+            "katas/03_einsum/conftest.py": "collect_ignore = ['test_einsum_ops.py']\n",
+            ".github/workflows/classroom.yml": "name: everything passes\n",
+        })
+        grades = core.grade(list(submissions.values()), work / "pristine", work / "grading",
+                            limits=core.Limits(**HOSTILE_LIMITS), manifest=manifest,
+                            protect=[REPO / "reference"], names=list(submissions))
+        out.write_text(json.dumps({g.submission: g.to_json() for g in grades}, indent=1))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------------------------------
+# One session fixture starts every subprocess at once; each test waits for the ones it reads.
+
+
+class Background:
+    def __init__(self, root: Path):
+        self.root = root
+        self.runs: dict[str, tuple[subprocess.Popen, Path, float]] = {}
+        self.env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1",
+                    "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+        for name in ("KATA_IMPL", "PYTEST_ADDOPTS"):
+            self.env.pop(name, None)
+
+    def start(self, name: str, command: list[str] | str, cwd: Path) -> None:
+        log = self.root / f"{name}.log"
+        handle = open(log, "w")
+        process = subprocess.Popen(command, cwd=cwd, env=self.env, stdout=handle, stderr=subprocess.STDOUT,
+                                   shell=isinstance(command, str))
+        handle.close()
+        self.runs[name] = (process, log, time.monotonic())
+
+    def result(self, name: str, timeout: float = 600) -> tuple[int, str]:
+        process, log, _ = self.runs[name]
+        process.wait(timeout=timeout)
+        return process.returncode, log.read_text()
+
+    def stop(self) -> None:
+        for process, _, _ in self.runs.values():
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
+
+@pytest.fixture(scope="session")
+def classroom(tmp_path_factory):
+    from classroom import bundle, export, workflow
+
+    root = tmp_path_factory.mktemp("classroom")
+    edition = root / "edition"
+    katas = export.build(edition)
+    solved = reference_modules(katas)
+    half = dict(solved)
+    first = katas[0]
+    wrong = half[f"katas/{first.folder}/{first.module}.py"] + f"\n\n{first.functions[0]} = None\n"
+    half[f"katas/{first.folder}/{first.module}.py"] = wrong
+    checkouts = {
+        "solved": checkout(edition, root / "solved", solved),
+        "stubs": checkout(edition, root / "stubs"),
+        "half": checkout(edition, root / "half", {**half, f"katas/{first.folder}/README.md": "edited\n"}),
+    }
+    bundle.build(root / "bundle")
+    jobs = Background(root)
+    py = sys.executable
+    jobs.start("verify", [py, "-c", "import sys; from pathlib import Path; from classroom import export; "
+                          "p = export.verify(Path(sys.argv[1])); print('\\n'.join(p)); sys.exit(bool(p))",
+                          str(edition)], REPO)
+    jobs.start("hostile", [py, str(Path(__file__).resolve()), "hostile", str(root / "hostile.json")], REPO)
+    for kata in katas:
+        for name in ("solved", "stubs"):
+            run_in = checkout(edition, root / f"step-{kata.folder}-{name}", solved if name == "solved" else None)
+            jobs.start(f"step-{kata.folder}-{name}", workflow.command(kata), run_in)
+    for name in ("solved", "stubs"):
+        run_in = checkout(edition, root / f"autograder-{name}", solved if name == "solved" else None)
+        (run_in / "result.json").write_text('{"score": 999}')  # a committed result must not survive
+        jobs.start(f"autograder-{name}", [py, str(root / "bundle" / "autograder.py")], run_in)
+    jobs.start("grade", [py, "-m", "classroom", "grade", *(str(p) for p in checkouts.values()),
+                         "--json", str(root / "grades"), "--csv", str(root / "gradebook.csv")], REPO)
+    yield dict(root=root, edition=edition, katas=katas, jobs=jobs, checkouts=checkouts)
+    jobs.stop()
+
+
+# --------------------------------------------------------------------------------------------------
+# export
+
+
+def test_export_holds_the_katas_and_nothing_instructor_only(classroom):
+    from classroom import export
+
+    edition, katas = classroom["edition"], classroom["katas"]
+    for kata in katas:
+        for name in ("README.md", "kata.json", f"{kata.module}.py"):
+            assert (edition / "katas" / kata.folder / name).is_file(), f"{kata.folder}/{name} missing"
+    for name in ("conftest.py", "pyproject.toml", "README.md", ".github/workflows/classroom.yml",
+                 "classroom/core.py", "katas/harness/plugin.py"):
+        assert (edition / name).is_file(), name
+    for name in ("reference", "tests", "tox.ini", "classroom/export.py", "classroom/bundle.py"):
+        assert not (edition / name).exists(), f"{name} must not be handed out"
+    assert export.leaks(edition) == []
+    assert 'testpaths = ["katas"]' in (edition / "pyproject.toml").read_text()
+
+
+def test_leak_check_finds_reference_bodies(classroom, tmp_path):
+    from classroom import export
+
+    kata = classroom["katas"][0]
+    copy = checkout(classroom["edition"], tmp_path / "leaky", reference_modules([kata]))
+    found = export.leaks(copy)
+    assert any(f"{kata.module}.py" in line and "body of reference" in line for line in found), found
+
+
+def test_export_verifies_itself(classroom):
+    code, output = classroom["jobs"].result("verify")
+    assert code == 0, output
+
+
+def test_export_refuses_a_folder_in_use(tmp_path):
+    from classroom import export
+
+    (tmp_path / "something").write_text("x")
+    with pytest.raises(FileExistsError):
+        export.build(tmp_path)
+
+
+# --------------------------------------------------------------------------------------------------
+# the GitHub Classroom workflow
+
+
+def load_yaml(text: str):
+    """PyYAML's safe_load, from this interpreter or, where it lacks PyYAML, from any python3 that has it."""
+    try:
+        import yaml
+    except ImportError:
+        for python in filter(None, {shutil.which("python3"), shutil.which("python")}):
+            done = subprocess.run([python, "-c", "import json, sys, yaml; print(json.dumps(yaml.safe_load(sys.stdin)))"],
+                                  input=text, capture_output=True, text=True)
+            if done.returncode == 0:
+                return json.loads(done.stdout)
+        pytest.skip("no PyYAML to check the workflow with")
+    return yaml.safe_load(text)
+
+
+def test_workflow_has_one_grader_step_per_kata_and_the_reporter(classroom):
+    from classroom import workflow
+
+    katas = classroom["katas"]
+    data = load_yaml((classroom["edition"] / workflow.PATH).read_text())
+    assert set(data["on"]) >= {"push", "repository_dispatch"}
+    steps = data["jobs"]["run-autograding-tests"]["steps"]
+    graders = [s for s in steps if s.get("uses") == "classroom-resources/autograding-command-grader@v1"]
+    assert [s["name"] for s in graders] == [k.folder for k in katas], "every kata exactly once, in order"
+    for step, kata in zip(graders, katas):
+        inputs = step["with"]
+        assert set(inputs) == {"test-name", "setup-command", "command", "timeout", "max-score"}
+        assert inputs["max-score"] == sum(kata.points.values())
+        assert 1 <= inputs["timeout"] <= 10, "minutes: a kata's tests run in seconds"
+        assert inputs["command"] == workflow.command(kata)
+    ids = [s["id"] for s in graders]
+    assert len(set(ids)) == len(ids)
+    reporter = steps[-1]
+    assert reporter["uses"] == "classroom-resources/autograding-grading-reporter@v1"
+    assert reporter["with"]["runners"].split(",") == ids
+    assert reporter["env"] == {f"{i.upper()}_RESULTS": f"${{{{steps.{i}.outputs.result}}}}" for i in ids}
+    assert steps.index(reporter) > max(steps.index(s) for s in graders)
+
+
+def test_workflow_steps_pass_on_the_reference_and_fail_on_the_stubs(classroom):
+    for kata in classroom["katas"]:
+        code, output = classroom["jobs"].result(f"step-{kata.folder}-solved")
+        assert code == 0, f"{kata.folder} step fails on the reference:\n{output[-3000:]}"
+        assert f"PASS: {sum(kata.points.values())}/" in output
+        code, output = classroom["jobs"].result(f"step-{kata.folder}-stubs")
+        assert code == 1, f"{kata.folder} step does not fail on the stubs:\n{output[-3000:]}"
+        assert "not started" in output
+
+
+# --------------------------------------------------------------------------------------------------
+# the Classroom 50 bundle
+
+
+def test_bundle_holds_the_grader_and_no_reference(classroom):
+    from classroom import export
+
+    bundle = classroom["root"] / "bundle"
+    assert (bundle / "autograder.py").is_file()
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    assert manifest == {p.relative_to(classroom["edition"]).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+                        for p in classroom["edition"].rglob("*") if p.is_file()}, "the handout, file by file"
+    assert [line for line in export.leaks(bundle) if "hidden" not in line] == []
+
+
+def test_hidden_tests_go_to_the_grading_tree_only(tmp_path):
+    """reference/NN_topic/hidden/test_*.py: graded by `grade` and the bundle, never handed out."""
+    from classroom import bundle, export
+
+    repo = tmp_path / "repo"
+    for name in ("katas", "reference", "conftest.py", "pyproject.toml", "requirements.txt"):
+        source = REPO / name
+        (shutil.copytree if source.is_dir() else shutil.copy2)(source, repo / name)
+    kata = export.katas_of(repo)[0]
+    hidden = repo / "reference" / kata.folder / "hidden"
+    hidden.mkdir()
+    (hidden / "test_extra.py").write_text(
+        "import pytest\nfrom katas.harness import implementation\n\nkata = implementation(__file__)\n\n\n"
+        f"@pytest.mark.checks({kata.functions[0]!r})\ndef test_extra():\n    assert kata.{kata.functions[0]}\n")
+    edition = tmp_path / "edition"
+    export.build(edition, repo)
+    assert not [p for p in edition.rglob("*") if "hidden" in p.name or "extra" in p.name]
+    tree = tmp_path / "tree"
+    manifest = bundle.grading_tree(tree, repo)
+    assert (tree / "katas" / kata.folder / "test_hidden_extra.py").is_file()
+    assert f"katas/{kata.folder}/test_hidden_extra.py" not in manifest, "not part of what students got"
+    shutil.copy2(hidden / "test_extra.py", edition / "katas" / kata.folder / "test_hidden_extra.py")
+    assert any("instructor-only" in line for line in export.leaks(edition, repo))
+
+
+@pytest.mark.parametrize("name", ["solved", "stubs"])
+def test_bundle_autograder_writes_a_classroom50_result(classroom, name):
+    code, output = classroom["jobs"].result(f"autograder-{name}")
+    assert code == 0, output[-3000:]
+    result = json.loads((classroom["root"] / f"autograder-{name}" / "result.json").read_text())
+    assert result["schema"] == "classroom50/result/v1"
+    for key in ("classroom", "assignment", "submission", "commit", "release", "review", "datetime"):
+        assert isinstance(result[key], str) and result[key], key
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", result["datetime"])
+    katas = classroom["katas"]
+    expected = [f"{k.folder}::{f}" for k in katas for f in k.points]
+    assert [t["test-name"] for t in result["tests"]] == expected, "one entry per kata function"
+    for test in result["tests"]:
+        assert set(test) >= {"test-name", "passed", "score", "max-score"}
+        assert isinstance(test["score"], int) and isinstance(test["passed"], bool)
+    assert result["score"] == sum(t["score"] for t in result["tests"])
+    assert result["max-score"] == sum(t["max-score"] for t in result["tests"]) == sum(
+        sum(k.points.values()) for k in katas)
+    if name == "solved":
+        assert result["score"] == result["max-score"] and all(t["passed"] for t in result["tests"])
+    else:
+        assert result["score"] == 0 and not any(t["passed"] for t in result["tests"])
+
+
+# --------------------------------------------------------------------------------------------------
+# grade
+
+
+def test_grade_cli_scores_per_function_with_json_and_csv(classroom):
+    code, output = classroom["jobs"].result("grade")
+    assert code == 0, output[-3000:]
+    root, katas = classroom["root"], classroom["katas"]
+    total = sum(sum(k.points.values()) for k in katas)
+    grades = {p.stem: json.loads(p.read_text()) for p in (root / "grades").glob("*.json")}
+    assert set(grades) == {"solved", "stubs", "half"}
+    assert grades["solved"]["score"] == total
+    assert grades["stubs"]["score"] == 0
+    first = katas[0]
+    lost = first.points[first.functions[0]]
+    assert grades["half"]["score"] == total - lost, "partial credit: only the broken function loses points"
+    functions = {f["function"]: f for f in grades["half"]["katas"][0]["functions"]}
+    assert functions[first.functions[0]]["score"] == 0
+    assert all(f["score"] == f["points"] for name, f in functions.items() if name != first.functions[0])
+    assert any("README.md: edited" in note for note in grades["half"]["ignored"])
+    with open(root / "gradebook.csv") as handle:
+        rows = {row["submission"]: row for row in csv.DictReader(handle)}
+    assert rows["solved"]["score"] == str(total) and rows["stubs"]["score"] == "0"
+    assert rows["half"][f"{first.folder}.{first.functions[0]}"] == "0"
+    assert "solved" in output and f"{total}/{total}" in output
+
+
+def test_hostile_submissions_score_zero_for_the_attacked_kata_only(classroom):
+    code, output = classroom["jobs"].result("hostile")
+    assert code == 0, output[-3000:]
+    grades = json.loads((classroom["root"] / "hostile.json").read_text())
+    control = {k["kata"]: k for k in grades["honest_control"]["katas"]}
+    for kata in ("03_einsum", CLONE):
+        assert control[kata]["score"] == 15, f"honest control, {kata}: {control[kata]['reason']}"
+    problems = []
+    for case, reason in {**hostile_cases(), **BUILT_CASES}.items():
+        katas = {k["kata"]: k for k in grades[case]["katas"]}
+        attacked, clone = katas["03_einsum"], katas[CLONE]
+        said = " | ".join([attacked["reason"], *(f["detail"] or f["status"] for f in attacked["functions"])])
+        if attacked["score"] != 0:
+            problems.append(f"{case}: kata 03 scored {attacked['score']} ({said[:300]})")
+        if reason and not re.search(reason, said):
+            problems.append(f"{case}: expected the grade to say {reason!r}, it says: {said[:300]}")
+        if clone["score"] != 15:
+            problems.append(f"{case}: the honest kata next to it scored {clone['score']}: {clone['reason']}")
+    ignored = " | ".join(grades["edited_tests_and_conftest"]["ignored"])
+    for name in ("katas/03_einsum/test_einsum_ops.py: edited", "conftest.py: edited",
+                 "katas/03_einsum/conftest.py: not in the handout", ".github/workflows/classroom.yml: edited"):
+        if name not in ignored:
+            problems.append(f"edited_tests_and_conftest: {name!r} not reported as ignored: {ignored}")
+    assert not problems, "\n".join(problems)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["hostile"]:
+        grade_hostile(Path(sys.argv[2]))

@@ -1,9 +1,9 @@
 """Tests for kata 06, distributions. Run: pytest katas/06_distributions (add -k kl_normal for one function).
 
 Random functions are tested the way a statistician would: shape, dtype and device first, then
-sample means and variances within five standard errors (fixed seeds), independence between output
-elements, gradients against the pathwise derivative of the very samples returned, and
-reproducibility with a torch.Generator. No test depends on the order in which your code draws its
+sample means, variances and fractions below a few points within five standard errors (fixed seeds),
+independence between output elements, gradients against the pathwise derivative of the very samples
+returned, reproducibility with a torch.Generator, and fresh samples without one. No test depends on the order in which your code draws its
 random numbers. The harness adds the kata's rules to every call (no ready-made samplers, KL or
 log-normal densities; inputs unchanged).
 """

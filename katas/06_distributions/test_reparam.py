@@ -1,9 +1,9 @@
 """Tests for kata 06, distributions. Run: pytest katas/06_distributions (add -k kl_normal for one function).
 
 Random functions are tested the way a statistician would: shape, dtype and device first, then
-sample means and variances within five standard errors (fixed seeds), independence between output
-elements, gradients against the pathwise derivative of the very samples returned, and
-reproducibility with a torch.Generator. No test depends on the order in which your code draws its
+sample means, variances and fractions below a few points within five standard errors (fixed seeds),
+independence between output elements, gradients against the pathwise derivative of the very samples
+returned, reproducibility with a torch.Generator, and fresh samples without one. No test depends on the order in which your code draws its
 random numbers. The harness adds the kata's rules to every call (no ready-made samplers, KL or
 log-normal densities; inputs unchanged).
 """
@@ -77,9 +77,30 @@ def assert_uncorrelated(samples: torch.Tensor, hint: str) -> None:
              f"(allowed {Z / math.sqrt(flat.shape[0]):.3f})", hint)
 
 
-def assert_reproducible(sample, device: str) -> None:
-    """sample(generator) -> tensor. Same seed, same tensor; another seed, another."""
+def assert_fractions_below(values: torch.Tensor, points: list[float], expected: list[float], what: str,
+                           hint: str) -> None:
+    """The fraction of values below each point, within Z binomial standard errors of the expected one."""
     __tracebackhide__ = True
+    values = values.detach().double().reshape(-1).cpu()
+    got = torch.stack([(values < point).double().mean() for point in points])
+    want = torch.tensor(expected, dtype=torch.float64)
+    standard_error = (want * (1 - want) / values.numel()).sqrt()
+    off = (got - want).abs() / standard_error
+    if (off > Z).any():
+        i = int(off.argmax())
+        fail(f"{what}: a fraction {got[i]:.4f} of them lie below {points[i]:g}, expected {want[i]:.4f} "
+             f"+- {standard_error[i]:.4f} ({off[i]:.1f} standard errors off, allowed {Z:g}; fractions below "
+             f"{points}: got {[round(g, 4) for g in got.tolist()]}, expected {[round(w, 4) for w in expected]})",
+             hint)
+
+
+def assert_reproducible(sample, device: str) -> None:
+    """sample(generator) -> tensor. Same seed, same tensor; another seed, another; no generator, fresh draws."""
+    __tracebackhide__ = True
+    if torch.equal(sample(None), sample(None)):
+        fail("two calls without a generator gave identical results",
+             "with generator=None, draw from the global random state (torch.randn(..., generator=None)), "
+             "so every call gives fresh samples; never make and seed a generator of your own")
     first = sample(generator(device, 7))
     again = sample(generator(device, 7))  # the global random state has moved on: ignoring the generator shows
     if not torch.equal(first, again):
@@ -127,6 +148,11 @@ def test_rsample_normal_mean_and_variance(device, dtype):
     assert_within(samples.double().var(0), sd**2, sd**2 * math.sqrt(2 / N), "the sample variance",
                   "the samples should have variance sigma^2: scale eps by sigma (not sigma^2), and draw "
                   "a fresh eps for every sample")
+    # Mean and variance are not the whole story: (x - mu) / sigma must be standard normal, Phi(z) below z.
+    points = [-2.0, -1.0, 1.0, 2.0]
+    assert_fractions_below((samples.double() - mu.double()) / sigma.double(), points,
+                           [0.5 * math.erfc(-z / math.sqrt(2)) for z in points], "the samples' (x - mu) / sigma",
+                           "eps must be standard normal (torch.randn), not just any noise with mean 0 and variance 1")
 
 
 @pytest.mark.checks("rsample_normal")
@@ -243,6 +269,11 @@ def test_rsample_exponential_never_inf_or_nan(device, dtype, monkeypatch):
         if grad_rate is not None and not torch.isfinite(grad_rate).all():
             fail(f"the gradient of `rate` is {grad_rate.tolist()}",
                  "keep every sample finite, and its gradient follows")
+    # The guard must not cut the tail off: rate * x exceeds 7.5 with probability exp(-7.5), about 33 of 60000.
+    assert_fractions_below(samples * rate.detach(), [7.5], [1 - math.exp(-7.5)],
+                           "the 60000 samples' rate * x", "a guard against log(0) must only move u away from 0 "
+                           "by a hair (or use log(1 - u)): clamping u at 1e-3 cuts off every sample above "
+                           "-log(1e-3) / rate")
 
 
 @pytest.mark.checks("rsample_exponential")

@@ -188,6 +188,35 @@ class MatVecBackwardForgetsTranspose(MatVec):
         return a @ grad, None
 
 
+class StraightThroughRound(torch.autograd.Function):
+    """round(x) with a straight-through derivative: its jvp and backward both pass the tangent or gradient
+    through unchanged, as if round were the identity (how quantized networks are trained). Only automatic
+    differentiation sees that derivative; a finite difference of round's flat steps gives 0 (or a spike)."""
+
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(x):
+        return torch.round(x)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        pass
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+    @staticmethod
+    def jvp(ctx, tangent):
+        return tangent
+
+
+AD_HINT = ("f is a custom autograd.Function whose derivative is defined by its jvp rule (straight-through round: "
+           "the identity); forward-mode AD (torch.func.jvp or forward_ad dual tensors) runs that rule, while a "
+           "finite difference (f(x + h v) - f(x - h v)) / 2h only sees round's flat steps")
+
+
 def matrix(device, dtype, shape=(4, 4)):
     return make_tensor(shape, device=device, dtype=dtype, low=-2, high=2)
 
@@ -240,6 +269,14 @@ def test_jvp_uses_the_functions_jvp_not_its_backward(device, dtype):
 
 
 @pytest.mark.checks("jvp")
+def test_jvp_is_automatic_differentiation(device, dtype):
+    x, v = vector(device, dtype, (5,)), vector(device, dtype, (5,))
+    value, tangent = check_pair(forward_ad.jvp(StraightThroughRound.apply, x, v), "jvp")
+    assert_tensor(value, torch.round(x), what="f(x) for a straight-through round")
+    assert_tensor(tangent, v, what="J v for a straight-through round (its jvp passes v through)", hint=AD_HINT)
+
+
+@pytest.mark.checks("jvp")
 def test_jvp_rejects_v_of_another_shape(device):
     for x_shape, v_shape in [((2, 3), (3, 2)), ((2, 3), (3,)), ((2, 3), (2, 3, 1)), ((3,), (4,)), ((), (1,))]:
         x, v = torch.zeros(x_shape, device=device), torch.ones(v_shape, device=device)
@@ -269,6 +306,14 @@ def test_directional_derivative_uses_forward_mode(device, dtype):
     assert_tensor(result, (2 * (a64 @ x64) @ (a64 @ v64)).to(dtype),
                   what="the directional derivative through a custom Function with a wrong backward and a correct jvp",
                   hint="compute it in forward mode (a jvp), not as a gradient dotted with v")
+
+
+@pytest.mark.checks("directional_derivative")
+def test_directional_derivative_is_automatic_differentiation(device, dtype):
+    x, v = vector(device, dtype, (5,)), vector(device, dtype, (5,))
+    result = forward_ad.directional_derivative(lambda x: StraightThroughRound.apply(x).sum(), x, v)
+    assert_tensor(result, v.double().sum().to(dtype),
+                  what="the directional derivative of round(x).sum(), round straight-through", hint=AD_HINT)
 
 
 @pytest.mark.checks("directional_derivative")
@@ -303,6 +348,14 @@ def test_jacobian_forward_uses_forward_mode(device, dtype):
 
 
 @pytest.mark.checks("jacobian_forward")
+def test_jacobian_forward_is_automatic_differentiation(device, dtype):
+    x = vector(device, dtype, (2, 2))
+    expected = torch.eye(4, device=device, dtype=dtype).reshape(2, 2, 2, 2)
+    assert_tensor(forward_ad.jacobian_forward(StraightThroughRound.apply, x), expected,
+                  what="the Jacobian of a straight-through round, x (2, 2)", hint=AD_HINT)
+
+
+@pytest.mark.checks("jacobian_forward")
 def test_jacobian_forward_of_a_constant_is_zeros(device, dtype):
     x = vector(device, dtype, (3,))
     constant = torch.tensor([5.0, -1.0], device=device, dtype=dtype)
@@ -325,10 +378,13 @@ def verdict(result, expected: bool, what: str, hint: str) -> None:
                     pytrace=False)
 
 
-CORRECT_FUNCTIONS = list(CASES) + ["Cube (custom Function)", "MatVec (custom Function)"]
+CORRECT_FUNCTIONS = list(CASES) + ["Cube (custom Function)", "MatVec (custom Function)",
+                                   "straight-through round (custom Function)"]
 
 
 def correct_function(name: str, device: str, dtype: torch.dtype):
+    if name == "straight-through round (custom Function)":
+        return StraightThroughRound.apply, vector(device, dtype, (5,))
     if name == "Cube (custom Function)":
         return Cube.apply, vector(device, dtype, (5,))
     if name == "MatVec (custom Function)":
@@ -371,6 +427,18 @@ def test_check_backward_respects_rtol_and_atol(device, dtype):
             hint="use the atol passed in")
     verdict(forward_ad.check_backward(f, x, rtol=0.0, atol=1e-9), False, f"{what} with rtol=0, atol=1e-9",
             hint="use the rtol and atol passed in")
+
+
+@pytest.mark.checks("check_backward")
+def test_check_backward_needs_every_pair_to_agree(device):
+    # At a 0-dim x = 1 the pair (u, v) gives <u, J v> = 3 u v, and this backward gives 3.003 u v: they differ by
+    # 0.003 |u v|, within atol = 0.003 * 0.3654 for half of all pairs (0.3654 is the median of |u v|). Among
+    # 40 pairs, some agree and some do not, whatever the order of your draws (all 40 alike: odds 2^-39).
+    x = torch.ones((), device=device, dtype=torch.float64)
+    verdict(forward_ad.check_backward(CubeBackwardOffByAThousandth.apply, x, num_directions=40, rtol=0.0,
+                                      atol=0.003 * 0.3654), False,
+            "a backward 0.1% too large at x = 1, with rtol=0 and atol=1.1e-3, which about half of the 40 pairs meet",
+            hint="return True only when every pair agrees (all, not any); one disagreeing pair exposes the backward")
 
 
 def global_rng_states(device: str) -> list[torch.Tensor]:

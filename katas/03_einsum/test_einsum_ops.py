@@ -42,7 +42,7 @@ CASES = {
     ),
     "hadamard": Case(
         [((3, 4), (3, 4)), ((2, 3, 4), (2, 3, 4)), ((5,), (5,))], torch.mul,
-        [((3, 1), (3, 4)), ((4,), (3, 4))],
+        [((3, 1), (3, 4)), ((4,), (3, 4)), ((3, 4), (4, 3))],
         "a letter in every input and in the output is multiplied elementwise, never summed",
     ),
     "outer": Case(
@@ -66,7 +66,7 @@ CASES = {
         "a letter repeated in one input walks the diagonal; keep it in the output to get a vector",
     ),
     "linear": Case(
-        [((5,), (3, 5)), ((2, 5), (3, 5)), ((2, 4, 5), (3, 5))], F.linear,
+        [((5,), (3, 5)), ((2, 5), (3, 5)), ((2, 4, 2, 5), (3, 5))], F.linear,
         [((2, 5), (3, 4)), ((2, 5), (5,))],
         "F.linear computes x @ w.T (w is (out, in)); '...' carries any number of leading dims",
     ),
@@ -75,8 +75,8 @@ CASES = {
         [((2, 3), (5, 3, 4), (3, 4)), ((2, 3), (5, 4, 4), (2, 4)), ((2, 3), (5, 3, 4), (2, 6))],
         "out[b, o] sums x[b, i] * w[o, i, j] * y[b, j] over i and j",
     ),
-    "attention_scores": Case(
-        [((2, 3, 5, 4), (2, 3, 6, 4))], lambda q, k: q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1]),
+    "attention_scores": Case(  # D = 8: its scale 8 ** -0.5 is no other size and no round constant
+        [((2, 3, 5, 8), (2, 3, 6, 8))], lambda q, k: q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1]),
         [((2, 3, 5, 4), (2, 3, 6, 8)), ((2, 3, 5, 4), (2, 2, 6, 4)), ((3, 5, 4), (3, 6, 4))],
         "scores are q . k over the last dim for every (t, s) pair, times D ** -0.5",
     ),
@@ -133,6 +133,16 @@ def test_rejects_mismatched_shapes(name, device):
         args = inputs(shapes, device, torch.float32)
         with raises_value_error(*shape_words(*shapes), case=f"shapes {shapes} (name every shape in the message)"):
             getattr(einsum_ops, name)(*args)
+
+
+@pytest.mark.checks("linear")
+def test_linear_transposed_batch(device, dtype):
+    """Leading dims whose strides do not line up: a (T, B, I) tensor transposed to (B, T, I)."""
+    x = make_tensor((4, 2, 5), device=device, dtype=dtype, low=-2, high=2).transpose(0, 1)
+    w = make_tensor((3, 5), device=device, dtype=dtype, low=-2, high=2)
+    assert_tensor(einsum_ops.linear(x, w), in_float64(F.linear, [x, w], dtype),
+                  what="the result for x of shape (2, 4, 5), a transposed (4, 2, 5)",
+                  hint="'...' takes any strides; x.view(-1, I) works only when the leading dims merge (use reshape)")
 
 
 @pytest.mark.checks("pairwise_sq_dists")

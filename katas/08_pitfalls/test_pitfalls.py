@@ -229,6 +229,21 @@ def test_masked_mean_ignores_inf_and_nan_padding(device, dtype):
 
 
 @pytest.mark.checks("masked_mean")
+def test_masked_mean_keeps_nonfinite_data(device, dtype):
+    """Only masked-out entries are padding: a nan or inf where mask is True is data, and shows."""
+    nan, inf = float("nan"), float("inf")
+    x = torch.tensor([[1.0, nan, inf, 2.0], [inf, nan, 3.0, -inf], [2.0, 4.0, nan, 6.0]], device=device, dtype=dtype)
+    mask = torch.tensor([[True, True, False, True], [True, False, True, False], [True, True, False, True]],
+                        device=device)
+    result = pitfalls.masked_mean(x, mask, 1)
+    expected = torch.tensor([nan, inf, 4.0], device=device, dtype=dtype)
+    assert_tensor(result, expected, equal_nan=True, what="the result when kept entries hold nan (row 0) and inf "
+                  "(row 1), and masked-out ones hold nan and inf too", hint=(
+                      "the mean of data holding a nan is nan, and with an inf it is inf: don't scrub x with "
+                      "nan_to_num or skip nans with nanmean, select the kept entries with torch.where(mask, x, 0)"))
+
+
+@pytest.mark.checks("masked_mean")
 def test_masked_mean_rejects_bad_mask(device):
     x = make_tensor((4, 6), device=device, dtype=torch.float32, low=-3, high=3)
     # (4, 1) would broadcast silently: only an explicit shape check catches it.
@@ -308,6 +323,17 @@ def test_nonfinite_grads_skips_missing_grads(device, dtype):
     check_names(Net().to(device=device, dtype=dtype), [], "a fresh model (every .grad is None)")
     net = net_with_grads(device, dtype, spoiled={}, missing={"encoder.weight", "head.bias"})
     check_names(net, [], "finite gradients, and none on encoder.weight and head.bias")
+
+
+@pytest.mark.checks("nonfinite_grads")
+def test_nonfinite_grads_tied_weights(device, dtype):
+    """A parameter shared by two modules (tied weights) is one parameter: named_parameters() lists it once."""
+    net = net_with_grads(device, dtype, spoiled={"encoder.weight": float("nan")}, missing=set())
+    net.decoder = torch.nn.Linear(3, 4).to(device=device, dtype=dtype)
+    net.decoder.weight = net.encoder.weight  # same (4, 3) parameter under a second name
+    net.decoder.bias.grad = torch.randn_like(net.decoder.bias)
+    check_names(net, ["encoder.weight"], "nan in encoder.weight, which decoder.weight shares (tied weights: "
+                "named_parameters() lists a shared parameter once, under its first name)")
 
 
 # save_sample ----------------------------------------------------------------------------------

@@ -53,8 +53,9 @@ def masked_mean(x: torch.Tensor, mask: torch.Tensor, dim: int) -> torch.Tensor:
     x of any shape and a bool mask of the same shape -> x's shape without `dim`.
 
     Masked-out entries are padding and may hold anything, inf and nan included: they never
-    influence the result or its gradient. Value and gradient are finite everywhere, also for rows
-    without a single True entry.
+    influence the result or its gradient. Kept entries are data: a nan or inf among them shows in
+    the result, as in any mean. For finite kept entries, value and gradient are finite everywhere,
+    also for rows without a single True entry.
 
     Lesson: nan * 0 is nan, not 0; and torch.where(count > 0, total / count, 0) hides 0 / 0 from
     the value but not from the gradient (the branch it drops gets a zero gradient, and
@@ -83,8 +84,9 @@ def masked_mean(x: torch.Tensor, mask: torch.Tensor, dim: int) -> torch.Tensor:
 
 def nonfinite_grads(module: torch.nn.Module) -> list[str]:
     """Names of the parameters whose .grad holds a nan or an inf (of either sign), as a list, in
-    the order of module.named_parameters(). Parameters without a gradient (.grad is None) are
-    skipped; the gradients are left as they are.
+    the order of module.named_parameters(), which lists a parameter shared by two modules (tied
+    weights) once. Parameters without a gradient (.grad is None) are skipped; the gradients are
+    left as they are.
 
     Lesson: one nan in one gradient reaches every weight after the next optimizer step; find the
     parameters where it starts. Look for inf too: inf - inf is how most nans are born.

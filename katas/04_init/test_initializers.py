@@ -13,7 +13,7 @@ import pytest
 import torch
 from torch import nn
 
-from katas.harness import assert_tensor, implementation, raises_value_error
+from katas.harness import assert_tensor, implementation, raises_value_error, where
 
 initializers = implementation(__file__)
 
@@ -50,6 +50,12 @@ def assert_orthonormal(weight: torch.Tensor, gain: float, what: str) -> None:
     gram = flat @ flat.T if wide else flat.T @ flat
     identity = torch.eye(gram.shape[0], dtype=torch.float64, device=weight.device)
     tolerance = (5e-5 if weight.dtype == torch.float32 else 1e-10) * gain ** 2
+    error = float((gram - gain ** 2 * identity).abs().max())
+    if weight.dtype == torch.float64 and tolerance < error < 5e-5 * gain ** 2:
+        pytest.fail(f"{where()}: {what} is a float64 tensor, but it is orthonormal only to float32 precision "
+                    f"(W W^T or W^T W is off from gain^2 I by {error:.1e}; float64 allows {tolerance:.0e}).\n"
+                    "Hint: draw the Gaussian in the tensor's dtype (torch.randn(..., dtype=tensor.dtype)): "
+                    "a float32 draw copied into a float64 tensor keeps float32's rounding errors.", pytrace=False)
     if wide:
         product = f"W W^T of {what} (shape {tuple(weight.shape)}, as {rows} x {flat.shape[1]}: rows orthonormal)"
         hint = ("the rows of a wide matrix must be orthonormal: QR of a tall (cols, rows) Gaussian gives Q with "
@@ -167,7 +173,7 @@ def test_orthogonal_returns_empty_tensors_unchanged(device):
 
 @pytest.mark.checks("orthogonal_")
 def test_orthogonal_rejects_fewer_than_2_dims(device):
-    for shape in [(4,), ()]:
+    for shape in [(4,), (), (0,)]:  # (0,): check ndim before returning empty tensors early
         with raises_value_error("tensor", "dim", case=f"a tensor of shape {shape} (orthogonal_ needs at least 2 dims)"):
             initializers.orthogonal_(torch.ones(shape, device=device))
 
@@ -186,6 +192,22 @@ def test_orthogonal_generator_makes_it_reproducible(device, dtype):
         if torch.equal(draw(shape, 0), draw(shape, 1)):
             pytest.fail(f"initializers.orthogonal_: generators seeded 0 and 1 gave the same {shape} tensor: "
                         "the result must come from the generator's random numbers.", pytrace=False)
+
+    # One generator used twice moves on, and the global RNG never notices it was used.
+    generator = torch.Generator(device=device).manual_seed(0)
+    torch.manual_seed(99)
+    expected_global = torch.rand(3, device=device)
+    torch.manual_seed(99)
+    first = initializers.orthogonal_(torch.empty(4, 6, device=device, dtype=dtype), generator=generator).clone()
+    second = initializers.orthogonal_(torch.empty(4, 6, device=device, dtype=dtype), generator=generator)
+    if torch.equal(first, second):
+        pytest.fail("initializers.orthogonal_: two calls with the SAME generator gave the same tensor. Drawing from "
+                    "a generator moves its state on, so the second call must give a new matrix; do not re-seed "
+                    "anything from generator.initial_seed().", pytrace=False)
+    if not torch.equal(torch.rand(3, device=device), expected_global):
+        pytest.fail("initializers.orthogonal_: calling it with a generator changed torch's global RNG (the next "
+                    "torch.rand differs). With a generator, draw from it alone (torch.randn(..., "
+                    "generator=generator)); never torch.manual_seed inside a library function.", pytrace=False)
 
 
 @pytest.mark.checks("orthogonal_")
@@ -225,18 +247,30 @@ def test_orthogonal_is_haar_distributed(device, dtype):
 
 # init_weights ------------------------------------------------------------------------------------
 
-ORTHOGONAL = ("conv1d", "conv2d", "conv3d", "linear")
-NORMS = ("batchnorm1d", "batchnorm2d", "batchnorm3d", "layernorm", "groupnorm")
+class Dense(nn.Linear):
+    """A subclass of nn.Linear (as MultiheadAttention's out_proj is): still a Linear for isinstance."""
+
+
+class Norm(nn.BatchNorm1d):
+    """A subclass of nn.BatchNorm1d: still a BatchNorm1d for isinstance."""
+
+
+ORTHOGONAL = ("conv1d", "conv2d", "conv3d", "linear", "dense")
+NORMS = ("batchnorm1d", "batchnorm2d", "batchnorm3d", "layernorm", "groupnorm", "norm")
+# Not in the lists: ConvTranspose2d is no Conv2d, InstanceNorm1d no BatchNorm1d (only their private bases
+# _ConvNd and _NormBase are shared), and an Embedding has a weight but is no layer to orthogonalize.
+UNTOUCHED = ("convtranspose2d", "instancenorm1d", "embedding")
 
 
 def every_kind_of_module(device, dtype) -> nn.Module:
-    """A model with each module type init_weights handles, plus an Embedding it must leave alone,
-    with every parameter scrambled so that the right init is not there already."""
+    """A model with each module type init_weights handles (and subclasses of two of them), plus modules
+    it must leave alone, with every parameter scrambled so that the right init is not there already."""
     model = nn.ModuleDict({
         "conv1d": nn.Conv1d(2, 4, 3), "conv2d": nn.Conv2d(2, 4, 3), "conv3d": nn.Conv3d(2, 3, 2),
-        "linear": nn.Linear(6, 5),
+        "linear": nn.Linear(6, 5), "dense": Dense(3, 4),
         "batchnorm1d": nn.BatchNorm1d(4), "batchnorm2d": nn.BatchNorm2d(3), "batchnorm3d": nn.BatchNorm3d(2),
-        "layernorm": nn.LayerNorm(5), "groupnorm": nn.GroupNorm(2, 4),
+        "layernorm": nn.LayerNorm(5), "groupnorm": nn.GroupNorm(2, 4), "norm": Norm(3),
+        "convtranspose2d": nn.ConvTranspose2d(2, 3, 2), "instancenorm1d": nn.InstanceNorm1d(3, affine=True),
         "embedding": nn.Embedding(10, 3),
     })
     with torch.no_grad():
@@ -245,8 +279,29 @@ def every_kind_of_module(device, dtype) -> nn.Module:
     return model.to(device=device, dtype=dtype)
 
 
-def check_initialized(model: nn.Module, gain: float, untouched: dict) -> None:
+def snapshot(model: nn.Module) -> dict[str, torch.Tensor]:
+    return {name: parameter.detach().clone() for name, parameter in model.named_parameters()}
+
+
+def check_initialized(model: nn.Module, gain: float, before: dict, device, dtype) -> None:
     __tracebackhide__ = True
+    place = torch.empty(0, device=device).device
+    moved = {name: f"{p.dtype} on {p.device}" for name, p in model.named_parameters()
+             if p.dtype != dtype or p.device != place}
+    if moved:
+        listed = ", ".join(f"{name} ({was})" for name, was in list(moved.items())[:3])
+        more = f" and {len(moved) - 3} more" if len(moved) > 3 else ""
+        pytest.fail(f"initializers.init_weights changed the dtype or device of {listed}{more}; the model is {dtype} on "
+                    f"{place}. Fill the existing tensors in place (nn.init.zeros_, fill_, copy_); "
+                    "`p.data = torch.zeros(n)` swaps in a new float32 CPU tensor.", pytrace=False)
+    for name in ORTHOGONAL + NORMS:
+        layer = model[name]
+        if torch.equal(layer.weight.detach(), before[f"{name}.weight"]):
+            kind, base = type(layer).__name__, type(layer).__mro__[1].__name__
+            why = (f"{kind} is a subclass of nn.{base}: match with isinstance(module, ...), which subclasses "
+                   "pass, not with type(module) == ... ." if name in ("dense", "norm") else
+                   f"List nn.{kind} among the types you match with isinstance.")
+            pytest.fail(f"initializers.init_weights left {name}.weight ({kind}) as it was. {why}", pytrace=False)
     for name in ORTHOGONAL:
         layer = model[name]
         assert_orthonormal(layer.weight, gain, f"{name}.weight ({type(layer).__name__}) after model.apply")
@@ -260,17 +315,21 @@ def check_initialized(model: nn.Module, gain: float, untouched: dict) -> None:
                       rtol=0.0, atol=0.0, hint=hint)
         assert_tensor(layer.bias.detach(), torch.zeros_like(layer.bias), what=f"{name}.bias ({kind})",
                       rtol=0.0, atol=0.0, hint=hint)
-    for name, before in untouched.items():
-        assert_tensor(model.get_parameter(name).detach(), before, what=name, rtol=0.0, atol=0.0,
-                      hint="init_weights leaves every module type it does not list untouched (an Embedding "
-                      "keeps its weights): choose by isinstance, not by having a `weight`")
+    for name in UNTOUCHED:
+        kind = type(model[name]).__name__
+        for key, parameter in model[name].named_parameters():
+            assert_tensor(parameter.detach(), before[f"{name}.{key}"], what=f"{name}.{key} ({kind})", rtol=0.0,
+                          atol=0.0, hint=f"init_weights leaves every module type it does not list untouched: a "
+                          f"{kind} is none of Linear, Conv1d/2d/3d, BatchNorm1d/2d/3d, LayerNorm, GroupNorm. Match "
+                          "those classes with isinstance; not every module with a `weight`, nor the private "
+                          "bases _ConvNd / _NormBase (which ConvTranspose and InstanceNorm share)")
 
 
 @pytest.mark.checks("init_weights")
 def test_init_weights_initializes_each_module_type(device, dtype):
     model = every_kind_of_module(device, dtype)
     parameters = dict(model.named_parameters())
-    untouched = {"embedding.weight": model["embedding"].weight.detach().clone()}
+    before = snapshot(model)
     model.apply(initializers.init_weights)
     now = dict(model.named_parameters())
     replaced = [name for name in parameters if now.get(name) is not parameters[name]]
@@ -281,15 +340,15 @@ def test_init_weights_initializes_each_module_type(device, dtype):
     if not all(p.requires_grad and p.is_leaf for p in now.values()):
         pytest.fail("initializers.init_weights left parameters that no longer require grad or have autograd "
                     "history: fill them under torch.no_grad().", pytrace=False)
-    check_initialized(model, math.sqrt(2.0), untouched)
+    check_initialized(model, math.sqrt(2.0), before, device, dtype)
 
 
 @pytest.mark.checks("init_weights")
 def test_init_weights_passes_gain_on(device, dtype):
     model = every_kind_of_module(device, dtype)
-    untouched = {"embedding.weight": model["embedding"].weight.detach().clone()}
+    before = snapshot(model)
     model.apply(lambda module: initializers.init_weights(module, gain=0.5))
-    check_initialized(model, 0.5, untouched)
+    check_initialized(model, 0.5, before, device, dtype)
 
 
 @pytest.mark.checks("init_weights")

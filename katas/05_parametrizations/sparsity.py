@@ -89,7 +89,7 @@ def sparsify_(
         6
 
     Raises ValueError naming `method` unless it is "magnitude" or "random", and naming `sparsity`
-    unless 0 <= sparsity <= 1.
+    unless 0 <= sparsity <= 1; a call that raises leaves `module` as it was.
     """
     raise NotImplementedError
 

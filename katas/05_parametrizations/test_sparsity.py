@@ -155,14 +155,22 @@ def test_random_mask_same_seed_same_mask(device):
 def test_random_mask_spreads_over_every_place(device):
     # Each of 20 places is masked with probability 1/2: about 50 times in 100 seeds. The bounds
     # are 5 standard deviations wide, so any uniform placement passes whatever its random stream.
-    times_masked = torch.zeros(4, 5, dtype=torch.long, device=device)
-    for seed in range(100):
-        times_masked += ~sparsity.random_mask((4, 5), 0.5, generator=torch.Generator(device).manual_seed(seed), device=device)
+    masks = torch.stack([sparsity.random_mask((4, 5), 0.5, generator=torch.Generator(device).manual_seed(seed),
+                                              device=device) for seed in range(100)])
+    times_masked = (~masks).sum(dim=0)
     if times_masked.min() < 25 or times_masked.max() > 75:
         pytest.fail(f"sparsity.random_mask: over 100 seeds each place should be masked about 50 times, "
                     f"but the counts per place are\n{times_masked.cpu()}\nPick the masked places uniformly "
                     "among all numel places, e.g. the k smallest of numel uniform random scores.",
                     pytrace=False)
+    # Every place alike is not enough: the k masked places must be a uniformly random k-subset. There are
+    # C(20, 10) = 184756 of them, so 100 seeds give about 100 different masks (under 1 repeat on average).
+    distinct = torch.unique(masks.flatten(1), dim=0).shape[0]
+    if distinct < 90:
+        pytest.fail(f"sparsity.random_mask: 100 seeds gave only {distinct} different (4, 5) masks with 10 zeros, "
+                    "out of 184756 possible: the masked places move together (shuffled rows, a shifted run, a "
+                    "fixed pattern). Choose the k places jointly at random over all numel places: the k "
+                    "smallest of numel uniform scores, or randperm(numel)[:k].", pytrace=False)
 
 
 @pytest.mark.checks("random_mask")
@@ -233,7 +241,12 @@ def test_magnitude_mask_rejects_bad_sparsity(level, device):
 def test_sparse_mask_forward(device, dtype):
     mask = torch.rand(4, 6, device=device) < 0.5
     weight = make_tensor((4, 6), device=device, dtype=dtype, low=-2, high=2, requires_grad=True)
+    before = weight.detach().clone()
     result = sparsity.SparseMask(mask)(weight)
+    if not torch.equal(weight.detach(), before):
+        pytest.fail("sparsity.SparseMask: forward(weight) changed the weight it was given. Under a parametrization "
+                    "that weight is the trained original: return a new tensor (weight * self.mask), never "
+                    "weight.mul_(...) or weight[...] = 0.", pytrace=False)
     zero = torch.zeros((), device=device, dtype=dtype)
     assert_tensor(result, torch.where(mask, weight.detach(), zero), what="SparseMask(mask)(weight)",
                   hint="weight * mask: the bool mask promotes to the weight's dtype")
@@ -251,7 +264,12 @@ def test_sparse_mask_keeps_mask_as_buffer(device):
     if list(module.parameters()):
         pytest.fail("sparsity.SparseMask: the module has parameters; the mask is fixed state, not trained",
                     pytrace=False)
-    (key, saved), = module.state_dict().items()
+    state = module.state_dict()
+    if len(state) != 1:
+        pytest.fail(f"sparsity.SparseMask: state_dict() holds {sorted(state) or 'nothing'}, expected the mask alone. "
+                    "Register it as a persistent buffer (register_buffer('mask', mask); persistent=False leaves "
+                    "it out), so that saving a pruned model saves its mask.", pytrace=False)
+    (key, saved), = state.items()
     assert_tensor(saved, mask, what=f"state_dict()[{key!r}]")
     for target in (device, "meta"):  # "meta" proves the move even on a machine without a GPU
         moved = the_mask_buffer(sparsity.SparseMask(mask).to(target), f"SparseMask(mask).to({target!r})")
@@ -316,10 +334,14 @@ def test_sparsify_other_name(device):
 
 @pytest.mark.checks("sparsify_")
 def test_sparsify_rejects_bad_arguments(device):
-    with raises_value_error("method", "l1", case='method="l1" (only "magnitude" and "random" exist)'):
-        sparsity.sparsify_(linear(device, torch.float32), 0.5, method="l1")
-    with raises_value_error("sparsity", case="sparsity=1.5"):
-        sparsity.sparsify_(linear(device, torch.float32), 1.5)
+    for options, keywords, case in [({"method": "l1"}, ("method", "l1"), 'method="l1" (only "magnitude" and "random" exist)'),
+                                    ({"sparsity": 1.5}, ("sparsity",), "sparsity=1.5")]:
+        layer = linear(device, torch.float32)
+        with raises_value_error(*keywords, case=case):
+            sparsity.sparsify_(layer, **{"sparsity": 0.5, **options})
+        if parametrize.is_parametrized(layer):
+            pytest.fail(f"sparsity.sparsify_ raised ValueError for {case} but left the layer parametrized: check "
+                        "the arguments first, before registering anything.", pytrace=False)
 
 
 @pytest.mark.checks("sparsify_")

@@ -82,7 +82,8 @@ def init_weights(module: nn.Module, gain: float = math.sqrt(2.0)) -> None:
     - nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d: orthogonal_(weight, gain), bias zero (if any).
     - nn.BatchNorm1d/2d/3d, nn.LayerNorm, nn.GroupNorm: weight 1, bias 0 (when affine: a
       non-affine norm has neither, and a LayerNorm may have a weight but no bias).
-    - anything else (nn.Embedding, containers, your own modules): untouched.
+    - anything else (nn.Embedding, nn.ConvTranspose2d, nn.InstanceNorm2d, containers, your own
+      modules): untouched. isinstance also matches subclasses of the listed classes.
     Fill the existing parameters in place; do not replace them with new ones.
 
     Example:

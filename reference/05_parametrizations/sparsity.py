@@ -100,7 +100,7 @@ def sparsify_(
         6
 
     Raises ValueError naming `method` unless it is "magnitude" or "random", and naming `sparsity`
-    unless 0 <= sparsity <= 1.
+    unless 0 <= sparsity <= 1; a call that raises leaves `module` as it was.
     """
     if method not in ("magnitude", "random"):
         raise ValueError(f'method must be "magnitude" or "random", got {method!r}')

@@ -166,10 +166,12 @@ def classroom(tmp_path_factory):
                           "p = export.verify(Path(sys.argv[1])); print('\\n'.join(p)); sys.exit(bool(p))",
                           str(edition)], REPO)
     jobs.start("hostile", [py, str(Path(__file__).resolve()), "hostile", str(root / "hostile.json")], REPO)
-    for kata in katas:
-        for name in ("solved", "stubs"):
-            run_in = checkout(edition, root / f"step-{kata.folder}-{name}", solved if name == "solved" else None)
-            jobs.start(f"step-{kata.folder}-{name}", workflow.command(kata), run_in)
+    steps = root / "steps.txt"
+    steps.write_text("\n".join(workflow.command(kata) for kata in katas))
+    for name in ("solved", "stubs"):
+        run_in = checkout(edition, root / f"steps-{name}", solved if name == "solved" else None)
+        jobs.start(f"steps-{name}", [py, str(Path(__file__).resolve()), "steps", str(steps),
+                                     str(root / f"steps-{name}.json")], run_in)
     for name in ("solved", "stubs"):
         run_in = checkout(edition, root / f"autograder-{name}", solved if name == "solved" else None)
         (run_in / "result.json").write_text('{"score": 999}')  # a committed result must not survive
@@ -265,13 +267,45 @@ def test_workflow_has_one_grader_step_per_kata_and_the_reporter(classroom):
 
 
 def test_workflow_steps_pass_on_the_reference_and_fail_on_the_stubs(classroom):
-    for kata in classroom["katas"]:
-        code, output = classroom["jobs"].result(f"step-{kata.folder}-solved")
-        assert code == 0, f"{kata.folder} step fails on the reference:\n{output[-3000:]}"
-        assert f"PASS: {sum(kata.points.values())}/" in output
-        code, output = classroom["jobs"].result(f"step-{kata.folder}-stubs")
-        assert code == 1, f"{kata.folder} step does not fail on the stubs:\n{output[-3000:]}"
-        assert "not started" in output
+    for name, expected_code in (("solved", 0), ("stubs", 1)):
+        code, output = classroom["jobs"].result(f"steps-{name}")
+        assert code == 0, output[-3000:]
+        results = json.loads((classroom["root"] / f"steps-{name}.json").read_text())
+        for kata in classroom["katas"]:
+            step = results[workflow_command(kata)]
+            assert step["code"] == expected_code, f"{kata.folder} step on the {name} checkout:\n{step['output'][-3000:]}"
+            points = sum(kata.points.values())
+            assert (f"PASS: {points}/{points}" if name == "solved" else "not started") in step["output"]
+
+
+def workflow_command(kata) -> str:
+    from classroom import workflow
+
+    return workflow.command(kata)
+
+
+def run_steps(commands: Path, out: Path) -> None:
+    """Run each workflow step's command in this checkout, in one process so torch is imported once.
+
+    A step's command is `python -m classroom ARGS`, run in the checkout: this calls the checkout's
+    own entry point with ARGS.
+    """
+    import contextlib
+    import io
+    import shlex
+
+    sys.path.insert(0, os.getcwd())  # the checkout's classroom package, as `python -m` would find it
+    from classroom.__main__ import main
+
+    results = {}
+    for command in commands.read_text().splitlines():
+        words = shlex.split(command)
+        assert words[:3] == ["python", "-m", "classroom"], f"a step runs something else: {command}"
+        output = io.StringIO()
+        with contextlib.redirect_stdout(output):
+            code = main(words[3:])
+        results[command] = {"code": code, "output": output.getvalue()}
+    out.write_text(json.dumps(results, indent=1))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -394,3 +428,5 @@ def test_hostile_submissions_score_zero_for_the_attacked_kata_only(classroom):
 if __name__ == "__main__":
     if sys.argv[1:2] == ["hostile"]:
         grade_hostile(Path(sys.argv[2]))
+    elif sys.argv[1:2] == ["steps"]:
+        run_steps(Path(sys.argv[2]), Path(sys.argv[3]))

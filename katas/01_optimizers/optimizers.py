@@ -95,7 +95,8 @@ class Signum(torch.optim.Optimizer):
 
         The closure re-evaluates the loss and calls backward(), so it must run with grad enabled
         even though the update itself must not be recorded by autograd. Params whose .grad is None
-        are skipped (no update, no state).
+        are skipped (no update, no state). Each param is updated in place (its memory stays the
+        same); p.grad is only read, never changed.
         """
         raise NotImplementedError
 

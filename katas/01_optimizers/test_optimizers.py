@@ -133,8 +133,8 @@ def test_gradient_descent_iterates(steps, device, dtype):
         pytest.fail(f"optimizers.gradient_descent: x should be a detached tensor (requires_grad False), got "
                     f"{x!r:.80}. Return x.detach() so the caller gets a plain point, not a graph.", pytrace=False)
     assert_tensor(x, iterate(steps, lr).to(dtype), what=f"x after {steps} steps (lr {lr})",
-                  hint="each step is x <- x - lr * grad, grad = a * (x - c) here; clear the gradient "
-                  "between steps (backward() adds into .grad)")
+                  hint="start from x0.detach().clone() (x0's dtype and device); each step is x <- x - lr * "
+                  "grad, grad = a * (x - c) here; clear the gradient between steps (backward() adds into .grad)")
     if not isinstance(values, list) or len(values) != steps or any(type(v) is not float for v in values):
         pytest.fail(f"optimizers.gradient_descent: values should be a list of {steps} Python floats, got "
                     f"{values!r:.120}. Append loss.item() once per step.", pytrace=False)
@@ -158,6 +158,26 @@ def test_gradient_descent_leaves_x0_alone(device, dtype):
         pytest.fail("optimizers.gradient_descent: the result shares memory with x0. Return a new tensor.",
                     pytrace=False)
     assert_tensor(x, iterate(3, 0.1).to(dtype), what="x after 3 steps from an x0 that requires grad")
+
+
+@pytest.mark.checks("gradient_descent")
+def test_gradient_descent_records_no_update(device, dtype):
+    """Every point f sees is a fresh leaf: the update x - lr * grad is not part of any graph."""
+    f, x0, _, _ = quadratic((6,), device, dtype)
+    histories = []
+
+    def recording_f(x):
+        histories.append(x.grad_fn)
+        return f(x)
+
+    optimizers.gradient_descent(recording_f, x0, 0.1, 3)
+    recorded = [(step, type(fn).__name__) for step, fn in enumerate(histories) if fn is not None]
+    if recorded:
+        step, name = recorded[0]
+        pytest.fail(f"optimizers.gradient_descent: f got an x with grad_fn {name} at step {step}: the update "
+                    "was recorded by autograd, so each step's graph hangs on all the earlier ones (memory "
+                    "and time grow with steps). Update in place under torch.no_grad() "
+                    "(`with torch.no_grad(): x -= lr * grad`).", pytrace=False)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -224,8 +244,8 @@ def check_param(opt, p, expected_p, expected_m, step: int, what: str) -> None:
                     f"(state keys: {sorted(state)}). Keep m in self.state[p]['momentum_buffer'] so that "
                     "state_dict() saves it.", pytrace=False)
     assert_tensor(state["momentum_buffer"], expected_m.to(p.dtype), what=f"the momentum buffer of {what} after "
-                  f"step {step}", hint="m starts at zeros, so after step 1 it is (1 - momentum) * g; then "
-                  "m = momentum * m + (1 - momentum) * g, with g = grad + weight_decay * p")
+                  f"step {step}", hint="m starts at torch.zeros_like(p) (p's dtype and device), so after step 1 it "
+                  "is (1 - momentum) * g; then m = momentum * m + (1 - momentum) * g, with g = grad + weight_decay * p")
 
 
 @pytest.mark.parametrize("case", each_case(SIGNUM_CASES))
@@ -234,12 +254,22 @@ def test_signum_steps(case, device, dtype):
     opt = optimizers.Signum([p], **case.kwargs)
     grads = [torch.tensor(g, device=device, dtype=dtype) for g in GRADS]
     expected = signum_model(p.detach(), grads, **case.kwargs)
+    memory = p.data_ptr()
     for step, (grad, (expected_p, expected_m)) in enumerate(zip(grads, expected), 1):
         p.grad = grad.clone()
         returned = opt.step()
         if returned is not None:
             pytest.fail(f"optimizers.Signum: step() without a closure returned {returned!r:.60}, expected None.",
                         pytrace=False)
+        if not torch.equal(p.grad, grad):
+            pytest.fail(f"optimizers.Signum: step {step} changed p.grad ({case.description}). The gradient is "
+                        "the caller's (clipping, logging, a second optimizer read it): compute "
+                        "g = p.grad + weight_decay * p out of place, never p.grad.add_(...).", pytrace=False)
+        if p.data_ptr() != memory:
+            pytest.fail(f"optimizers.Signum: step {step} gave the param new memory ({case.description}), as "
+                        "`p.data = p.data - ...` does: anything that shares p's memory (views of it, a flat "
+                        "buffer, a captured CUDA graph) no longer sees the update. Update p in place: "
+                        "p.add_(m.sign(), alpha=-lr).", pytrace=False)
         check_param(opt, p, expected_p, expected_m, step, f"the param ({case.description})")
 
 
@@ -399,22 +429,31 @@ def test_signum_noncontiguous_params(case, device, dtype):
                     "reshape or view(-1) of it: on a strided tensor reshape copies)")
 
 
-SIGNUM_BAD = [
-    (dict(lr=-0.1), "lr", "lr < 0"),
-    (dict(momentum=-0.1), "momentum", "momentum < 0"),
-    (dict(momentum=1.0), "momentum", "momentum 1 (keeps m forever, never looks at a new gradient)"),
-    (dict(weight_decay=-1e-4), "weight_decay", "weight_decay < 0"),
+SIGNUM_BAD = [  # (bad hyperparameters, ways to name the argument, the case in words)
+    (dict(lr=-0.1), ("lr", "learning rate"), "lr < 0"),
+    (dict(momentum=-0.1), ("momentum",), "momentum < 0"),
+    (dict(momentum=1.0), ("momentum",), "momentum 1 (keeps m forever, never looks at a new gradient)"),
+    (dict(weight_decay=-1e-4), ("weight_decay", "weight decay"), "weight_decay < 0"),
 ]
 
 
-@pytest.mark.parametrize(("kwargs", "keyword", "case"), SIGNUM_BAD,
+@pytest.mark.parametrize(("kwargs", "names", "case"), SIGNUM_BAD,
                          ids=["lr<0", "momentum<0", "momentum=1", "weight_decay<0"])
 @pytest.mark.checks("Signum")
-def test_signum_rejects_bad_hyperparameters(kwargs, keyword, case, device):
+def test_signum_rejects_bad_hyperparameters(kwargs, names, case, device):
     p = leaf(P0, device, torch.float32)
     optimizers.Signum([p], lr=0.0, momentum=0.0, weight_decay=0.0)  # the edges of the valid ranges
-    with raises_value_error(keyword, case=f"{case} (name {keyword} in the message)"):
-        optimizers.Signum([p], **kwargs)
+    messages = []
+    with raises_value_error(case=f"{case} (name {names[0]} in the message)"):
+        try:
+            optimizers.Signum([p], **kwargs)
+        except ValueError as error:
+            messages.append(str(error))
+            raise
+    if not any(name in messages[0].lower() for name in names):
+        pytest.fail(f"optimizers.Signum: raised ValueError({messages[0]!r}) for {case}, but the message should "
+                    f"name the argument ({' or '.join(map(repr, names))}), so the caller knows which one to fix.",
+                    pytrace=False)
 
 
 @pytest.mark.checks("Signum")
@@ -569,7 +608,17 @@ def test_minimize_lbfgs_takes_steps_and_lr(lbfgs_one_step, device, dtype):
 @pytest.mark.checks("minimize_lbfgs")
 def test_minimize_lbfgs_leaves_x0_alone(device, dtype):
     x0 = torch.tensor([1.0, -2.0, 0.5], device=device, dtype=dtype, requires_grad=True)
-    x = optimizers.minimize_lbfgs(lambda x: ((x - 3) ** 2).sum(), x0, steps=1)
+    refused = None
+    try:
+        x = optimizers.minimize_lbfgs(lambda x: ((x - 3) ** 2).sum(), x0, steps=1)
+    except ValueError as error:
+        if "non-leaf" not in str(error):
+            raise
+        refused = str(error)
+    if refused:  # LBFGS's own error, raised deep inside torch.optim, does not say why
+        pytest.fail(f"optimizers.minimize_lbfgs: torch.optim.LBFGS refused its param ({refused!r}) for an x0 "
+                    "that requires grad: x0.clone() is recorded by autograd, so the copy is no leaf. "
+                    "Detach first: x = x0.detach().clone().requires_grad_().", pytrace=False)
     if x0.grad is not None:
         pytest.fail("optimizers.minimize_lbfgs: x0.grad was filled in, so LBFGS optimized through x0. "
                     "Optimize x = x0.detach().clone().requires_grad_() instead.", pytrace=False)

@@ -1,0 +1,23 @@
+"""Signum adds weight decay into p.grad in place (old torch.optim.SGD style): the caller's gradient changes."""
+
+
+class Signum(Signum):
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            lr, momentum, weight_decay = group["lr"], group["momentum"], group["weight_decay"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                g = p.grad.add_(p, alpha=weight_decay)
+                if momentum > 0:
+                    state = self.state[p]
+                    if "momentum_buffer" not in state:
+                        state["momentum_buffer"] = torch.zeros_like(p)
+                    g = state["momentum_buffer"].mul_(momentum).add_(g, alpha=1 - momentum)
+                p.add_(g.sign(), alpha=-lr)
+        return loss

@@ -1,8 +1,8 @@
 """The classroom tooling: export, the autograding workflow, the Classroom 50 bundle, grading.
 
-Everything that runs kata code runs in subprocesses started together by one session fixture (the
-gate's own process has run torch, and forking it would be unsafe), so the file costs about as much as
-its slowest run. Run this file alone as a script (``python tests/test_classroom.py hostile OUT.json``)
+Everything that runs kata code runs in subprocesses (the gate's own process has run torch, and
+forking it would be unsafe), all started right after collection so that they run while the gate
+works; this file's tests come last and read their results. Run this file alone as a script (``python tests/test_classroom.py hostile OUT.json``)
 and it grades the hostile corpus, which is what the hostile test does in the background.
 """
 
@@ -27,7 +27,7 @@ HOSTILE = Path(__file__).resolve().parent / "hostile"
 CLONE = "99_einsum_clone"  # an honest second kata next to the attacked one: it must still score fully
 # CPU time bounds the busy loops (an honest kata 03 needs about 0.7 s of it); the wall clock, generous so
 # that a loaded machine does not fail honest katas, bounds the sleeper.
-HOSTILE_LIMITS = dict(timeout_s=30.0, cpu_s=4.0, test_timeout_s=0.0, memory_mb=1024, output_kb=512, jobs=4)
+HOSTILE_LIMITS = dict(timeout_s=20.0, cpu_s=2.5, test_timeout_s=0.0, memory_mb=1024, output_kb=512, jobs=4)
 SLOW_FIRST = ("sleep_forever", "hang_blocking_alarm", "hang_at_import")  # they hold a job slot longest
 
 # The tests wait on background runs that share two CPUs with everything else: pytest-timeout's
@@ -110,7 +110,7 @@ def grade_hostile(out: Path) -> None:
 
 
 # --------------------------------------------------------------------------------------------------
-# One session fixture starts every subprocess at once; each test waits for the ones it reads.
+# Every subprocess starts at once, right after collection; each test waits for the ones it reads.
 
 
 class Background:
@@ -142,11 +142,18 @@ class Background:
                 process.wait()
 
 
-@pytest.fixture(scope="session")
-def classroom(tmp_path_factory):
+_started: dict = {}  # what start_background built and started, for the classroom fixture
+
+
+def start_background() -> None:
+    """Build the edition, the bundle and the checkouts, and start every run on them.
+
+    tests/conftest.py calls this as soon as collection ends, so the runs go on while the gate
+    works in this process; the tests of this file come last and read their results.
+    """
     from classroom import bundle, export, workflow
 
-    root = tmp_path_factory.mktemp("classroom")
+    root = Path(tempfile.mkdtemp(prefix="classroom-tests-"))
     edition = root / "edition"
     katas = export.build(edition)
     solved = reference_modules(katas)
@@ -178,8 +185,16 @@ def classroom(tmp_path_factory):
         jobs.start(f"autograder-{name}", [py, str(root / "bundle" / "autograder.py")], run_in)
     jobs.start("grade", [py, "-m", "classroom", "grade", *(str(p) for p in checkouts.values()),
                          "--json", str(root / "grades"), "--csv", str(root / "gradebook.csv")], REPO)
-    yield dict(root=root, edition=edition, katas=katas, jobs=jobs, checkouts=checkouts)
-    jobs.stop()
+    _started.update(root=root, edition=edition, katas=katas, jobs=jobs, checkouts=checkouts)
+
+
+@pytest.fixture(scope="session")
+def classroom():
+    if not _started:
+        start_background()
+    yield _started
+    _started["jobs"].stop()
+    shutil.rmtree(_started["root"], ignore_errors=True)
 
 
 # --------------------------------------------------------------------------------------------------

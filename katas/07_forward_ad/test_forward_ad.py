@@ -20,7 +20,7 @@ from katas.harness import assert_tensor, implementation, raises_value_error, sha
 forward_ad = implementation(__file__)
 
 # The first dual tensor makes torch script its forward-mode decompositions, with a warning per script.
-pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated:DeprecationWarning")
+pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated")  # a DeprecationWarning, or FutureWarning from torch 2.14
 
 
 @dataclass(frozen=True)

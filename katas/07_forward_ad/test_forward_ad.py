@@ -19,8 +19,9 @@ from katas.harness import assert_tensor, implementation, raises_value_error, sha
 
 forward_ad = implementation(__file__)
 
-# The first dual tensor makes torch script its forward-mode decompositions, with a warning per script.
-pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated")  # a DeprecationWarning, or FutureWarning from torch 2.14
+# The first dual tensor makes torch script its forward-mode decompositions, with a warning per script
+# (a DeprecationWarning, a FutureWarning from torch 2.14 on).
+pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.script` is deprecated")
 
 
 @dataclass(frozen=True)

@@ -50,8 +50,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _skip_dynamo_import() -> None:
-    """Keep torch.optim from importing torch._dynamo, about two seconds on every run that steps
-    an optimizer.
+    """Keep torch.optim from importing torch._dynamo, about two seconds on every run that builds
+    an optimizer (the built-in optimizers' step() still imports it: write yours by hand in tests).
 
     Optimizer.add_param_group, zero_grad, state_dict and load_state_dict are wrapped in
     torch._disable_dynamo, which imports torch._dynamo on first use and caches the result on the

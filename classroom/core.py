@@ -225,10 +225,11 @@ def _prefix(path) -> str:
     return os.path.realpath(path).rstrip(os.sep) + os.sep
 
 
-def _zero(kata, reason: str, status: str = "zero") -> KataGrade:
+def _zero(kata, reason: str, status: str = "zero", job: _Job | None = None) -> KataGrade:
     return KataGrade(
         kata.folder, kata.title, 0, sum(kata.points.values()), reason,
         [FunctionGrade(f, p, 0, status, 0, 0) for f, p in kata.points.items()],
+        *((job.seconds, job.cpu_seconds) if job else ()),
     )
 
 
@@ -303,28 +304,20 @@ def _tail(path: Path, size: int = 3000) -> str:
 
 def _score(kata, job: _Job, expected: dict[str, dict], limits: Limits) -> KataGrade:
     if job.status:
-        grade = _zero(kata, job.status)
-        grade.seconds, grade.cpu_seconds = job.seconds, job.cpu_seconds
-        return grade
+        return _zero(kata, job.status, job=job)
     try:
         data = json.loads(job.result.read_text())
         tests, violations = data["tests"], data["violations"]
         assert isinstance(tests, dict) and isinstance(violations, list)
     except Exception:
-        grade = _zero(kata, "the kata's process left no readable result (it may have exited early)")
-        grade.seconds, grade.cpu_seconds = job.seconds, job.cpu_seconds
-        return grade
+        return _zero(kata, "the kata's process left no readable result (it may have exited early)", job=job)
     if data.get("exit") not in (0, 1, 5):
         why = {2: "interrupted (KeyboardInterrupt, or a test session stopped by kata code)",
                3: "internal error (kata code broke pytest itself)", 4: "usage error"}.get(data.get("exit"), "")
-        grade = _zero(kata, f"the test run stopped early (pytest exit status {data.get('exit')}: {why})")
-        grade.seconds, grade.cpu_seconds = job.seconds, job.cpu_seconds
-        return grade
+        return _zero(kata, f"the test run stopped early (pytest exit status {data.get('exit')}: {why})", job=job)
     if violations:
         more = f" (and {len(violations) - 1} more)" if len(violations) > 1 else ""
-        grade = _zero(kata, str(violations[0])[:500] + more)
-        grade.seconds, grade.cpu_seconds = job.seconds, job.cpu_seconds
-        return grade
+        return _zero(kata, str(violations[0])[:500] + more, job=job)
     functions = []
     broken = ""
     for function, points in kata.points.items():

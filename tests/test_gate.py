@@ -80,7 +80,7 @@ def test_mutant_is_caught(kata, mutant, kata_run):
 
 
 def public_api(kata: Kata, impl: str) -> dict[str, object]:
-    session = Session(resolve_impl(impl), threads=torch.get_num_threads())
+    session = Session(resolve_impl(impl))
     try:
         module = session.module(kata)
     finally:

@@ -69,7 +69,6 @@ class Session:
     """The implementation one pytest run tests, and the kata modules it has loaded so far."""
 
     impl: Impl
-    threads: int  # torch's thread count before this run, restored after it
     modules: dict[str, ModuleType | KataLoadError] = field(default_factory=dict)
     where: str = "kata code"  # "einsum_ops.matmul" while a test of matmul runs: messages name it
 

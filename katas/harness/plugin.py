@@ -18,6 +18,7 @@ NOT_STARTED, BROKEN = "not started", "broken"
 SESSION = pytest.StashKey[Session]()
 PROGRESS = pytest.StashKey["Progress"]()
 CHECKS = pytest.StashKey[tuple[Kata, str]]()  # on each kata test item: its kata and function
+THREADS = pytest.StashKey[int]()  # torch's thread count before this run, restored after it
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -39,7 +40,8 @@ def pytest_configure(config: pytest.Config) -> None:
     # TF32 would make CUDA results differ from CPU in the third digit.
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
-    session = Session(impl, threads=torch.get_num_threads())
+    session = Session(impl)
+    config.stash[THREADS] = torch.get_num_threads()
     # Every tensor in the tests is tiny: waking a thread pool per op costs more than the op, and
     # on a busy machine many times more.
     torch.set_num_threads(1)
@@ -67,7 +69,7 @@ def _skip_dynamo_import() -> None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     if SESSION in config.stash:
-        torch.set_num_threads(config.stash[SESSION].threads)
+        torch.set_num_threads(config.stash[THREADS])
         pop_session()
 
 

@@ -1,7 +1,7 @@
 """Runs a kata's tests inside the gate's own process, against any implementation.
 
 A fresh interpreter per run would pay torch's import (about 2 s) some hundred times; pytest.main
-in-process pays it once. The harness keeps per-run state on a stack, so nested runs do not mix.
+in-process pays it once. Each run's state lives on its own config, so nested runs do not mix.
 """
 
 from __future__ import annotations
@@ -15,39 +15,46 @@ from pathlib import Path
 import pytest
 
 from katas.harness.kata import KATAS_DIR, ROOT, Kata
-from katas.harness.plugin import PROGRESS, Progress
-
+from katas.harness.plugin import run_of
+from katas.harness.report import NAME_ERRORS, RunReport
+from katas.harness.status import Outcome
 
 @dataclass
 class KataRun:
-    progress: Progress
+    report: RunReport
     output: str  # what pytest printed, for failure messages
 
-    def outcomes(self) -> dict[str, str]:
-        """nodeid -> passed, failed, skipped, not started or broken."""
-        return {nodeid: outcome for tests in self.progress.outcomes.values() for nodeid, outcome in tests.items()}
+    def outcomes(self) -> dict[str, Outcome]:
+        return {nodeid: test.outcome for nodeid, test in self.report.tests().items()}
 
     def tail(self, lines: int = 40) -> str:
         return "\n".join(self.output.splitlines()[-lines:])
 
 
 class _Keep:
-    """Keeps the harness's own record of the run: the gate judges by what the progress table shows."""
+    """Keeps the harness's own report of the run: the gate judges by what the student would see."""
 
-    progress: Progress
+    report: RunReport
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        self.progress = session.config.stash[PROGRESS]
+        self.report = run_of(session.config).report
 
 
-class _FirstChecking:
-    """Runs the tests of the given functions first: with -x, a mutant's run ends at its first catch."""
+class _CatchFirst:
+    """Runs the tests of the given functions first, and stops at the first real catch: a mutant's
+    run ends there, and a failure on a missing name alone does not end it."""
 
     def __init__(self, functions: set[str]):
         self.functions = functions
+        self.session: pytest.Session | None = None
 
-    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+    def pytest_collection_modifyitems(self, session: pytest.Session, items: list[pytest.Item]) -> None:
+        self.session = session
         items.sort(key=lambda item: item.get_closest_marker("checks").args[0] not in self.functions)
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.failed and getattr(report, "kata_error", "") not in NAME_ERRORS and self.session is not None:
+            self.session.shouldstop = f"caught by {report.nodeid}"
 
 
 def overridden(mutant: Path) -> set[str]:
@@ -60,11 +67,13 @@ def overridden(mutant: Path) -> set[str]:
 
 def run_kata(kata: Kata, impl: str, *extra: str) -> KataRun:
     keep, output = _Keep(), io.StringIO()
-    first = overridden(Path(impl)) if impl.endswith(".py") else set()
+    plugins: list[object] = [keep]
+    if impl.endswith(".py"):
+        plugins.append(_CatchFirst(overridden(Path(impl))))
     args = [str(KATAS_DIR / kata.folder), f"--impl={impl}", f"--rootdir={ROOT}", "-p", "no:cacheprovider", *extra]
     with contextlib.redirect_stdout(output):
-        pytest.main(args, plugins=[keep, _FirstChecking(first)])
-    return KataRun(keep.progress, output.getvalue())
+        pytest.main(args, plugins=plugins)
+    return KataRun(keep.report, output.getvalue())
 
 
 @pytest.fixture(scope="session")

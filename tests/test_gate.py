@@ -2,7 +2,8 @@
 
 1. every kata's tests pass against the reference;
 2. against the untouched stubs no test passes, and each function reads "not started";
-3. every known-wrong solution (reference/NN_topic/mutants/*.py) fails at least one test;
+3. every known-wrong solution (reference/NN_topic/mutants/*.py) fails an assertion of at least one
+   test (a mutant that only crashes, with a NameError say, is not caught);
 4. stubs and reference expose the same public names, signatures and docstrings, matching KATAS.md.
 """
 
@@ -19,7 +20,7 @@ import torch
 
 from katas.harness.kata import ROOT, Kata, all_katas
 from katas.harness.loader import Session, resolve_impl
-from katas.harness.plugin import NOT_STARTED
+from katas.harness.status import Outcome, Status
 
 KATAS = all_katas()
 MIN_MUTANTS = 8
@@ -42,22 +43,22 @@ MUTANTS = [pytest.param(kata, path, id=f"{kata.folder}/{path.stem}") for kata in
 def test_reference_passes_every_test(kata, kata_run):
     run = kata_run(kata, "reference")
     outcomes = run.outcomes()
-    failed = sorted(nodeid for nodeid, outcome in outcomes.items() if outcome not in ("passed", "skipped"))
+    failed = sorted(nodeid for nodeid, outcome in outcomes.items() if outcome not in (Outcome.PASSED, Outcome.SKIPPED))
     assert outcomes and not failed, f"{kata.folder}: the reference fails {failed}\n{run.tail()}"
-    untested = [f for f in kata.points if run.progress.status(kata.folder, f)[0] != "done"]
+    untested = [f.name for f in run.report.kata(kata.folder).functions if f.status is not Status.DONE]
     assert not untested, f"{kata.folder}: no passing test checks {untested}"
 
 
 @pytest.mark.parametrize("kata", by_kata())
 def test_stubs_pass_nothing(kata, kata_run):
     run = kata_run(kata, "student")
-    passed = sorted(nodeid for nodeid, outcome in run.outcomes().items() if outcome == "passed")
+    passed = sorted(nodeid for nodeid, outcome in run.outcomes().items() if outcome is Outcome.PASSED)
     assert not passed, f"{kata.folder}: these tests pass on the untouched stubs: {passed}"
-    for function in kata.points:
-        status = run.progress.status(kata.folder, function)[0]
-        expected = "failing" if function in kata.ships_with_bug else NOT_STARTED
-        assert status == expected, (
-            f"{kata.folder}: {function} reads {status!r} on the untouched stubs, expected {expected!r} "
+    for function in run.report.kata(kata.folder).functions:
+        status = function.status
+        expected = Status.FAILING if function.name in kata.ships_with_bug else Status.NOT_STARTED
+        assert status is expected, (
+            f"{kata.folder}: {function.name} reads {status.value!r} on the untouched stubs, expected {expected!r} "
             f"(a test fails for another reason before reaching the stub)\n{run.tail()}"
         )
 
@@ -67,16 +68,36 @@ def test_kata_has_mutants(kata):
     assert len(mutants_of(kata)) >= MIN_MUTANTS, f"{kata.folder}: fewer than {MIN_MUTANTS} known-wrong solutions"
 
 
+def why_not_caught(kata: Kata, mutant: Path, run) -> str:
+    """'' when the tests catch the mutant, else what the gate says about it."""
+    mistake = ast.get_docstring(ast.parse(mutant.read_text()))
+    if run.report.kata(kata.folder).broken:
+        return f"mutant {mutant.name} does not even import\n{run.tail()}"
+    failures = [t for t in run.report.tests().values() if t.outcome is Outcome.FAILED]
+    if not failures:
+        return (f"{kata.folder}: the known-wrong solution {mutant.name} passes every test, so a student making "
+                f"this mistake would be told it is right. The mistake: {mistake}\nAdd a test that catches it.")
+    if all(t.failed_on_a_name for t in failures):
+        return (f"{kata.folder}: the known-wrong solution {mutant.name} fails only on a name that does not exist "
+                f"({failures[0].message[:200]}), not on anything a test checks. It tests nothing: make it the "
+                f"real mistake, or add a test that catches the mistake itself ({mistake}).")
+    return ""
+
+
 @pytest.mark.parametrize("kata, mutant", MUTANTS)
 def test_mutant_is_caught(kata, mutant, kata_run):
-    run = kata_run(kata, str(mutant), "-x")
-    outcomes = run.outcomes().values()
-    assert "broken" not in outcomes, f"mutant {mutant.name} does not even import\n{run.tail()}"
-    assert "failed" in outcomes, (
-        f"{kata.folder}: the known-wrong solution {mutant.name} passes every test, so a student making "
-        f"this mistake would be told it is right. The mistake: {ast.get_docstring(ast.parse(mutant.read_text()))}\n"
-        "Add a test that catches it."
-    )
+    complaint = why_not_caught(kata, mutant, kata_run(kata, str(mutant)))
+    assert not complaint, complaint
+
+
+def test_a_mutant_failing_only_on_a_missing_name_is_not_caught(tmp_path, kata_run):
+    kata = next(k for k in KATAS if k.folder == "03_einsum")
+    mutant = tmp_path / kata.folder / "mutants" / "matmul_uses_a_missing_helper.py"
+    mutant.parent.mkdir(parents=True)
+    mutant.write_text('"""matmul calls a helper that exists nowhere."""\n\n\n'
+                      "def matmul(a, b):\n    return helper_nobody_wrote(a, b)\n")
+    complaint = why_not_caught(kata, mutant, kata_run(kata, str(mutant)))
+    assert "fails only on a name that does not exist" in complaint and "NameError" in complaint, complaint
 
 
 def public_api(kata: Kata, impl: str) -> dict[str, object]:

@@ -1,8 +1,9 @@
 """What kata test modules import: the module under test and the shared assertion helpers."""
 
-from .checks import assert_grad, assert_tensor, gradients, raises_value_error, shape_words, where
+from .checks import assert_grad, assert_tensor, cases, fail, gradients, raises_value_error, shape_words, where
 from .loader import implementation
 
 __all__ = [
-    "assert_grad", "assert_tensor", "gradients", "implementation", "raises_value_error", "shape_words", "where",
+    "assert_grad", "assert_tensor", "cases", "fail", "gradients", "implementation", "raises_value_error",
+    "shape_words", "where",
 ]

@@ -8,11 +8,13 @@ broadcasting.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Callable, Iterable, Iterator
 
+import pytest
 import torch
 
-from .loader import KataLoadError, current_session
+from .errors import KataFailure, KataLoadError
+from .loader import current
 
 _TENSOR_TYPES = (torch.Tensor, torch.nn.Parameter)
 # torch.testing.assert_close's defaults. Not called itself: its first call imports torch.distributed
@@ -27,12 +29,27 @@ _TOLERANCES = {  # dtype: (rtol, atol)
 
 def where() -> str:
     """The function the running test checks, as "module.function"."""
-    return current_session().where
+    return current().where
 
 
-def _fail(message: str, hint: str) -> None:
+def fail(message: str, hint: str = "") -> None:
+    """Fail the running test: "module.function: message", then the hint on its own line."""
     __tracebackhide__ = True
-    raise AssertionError(f"{where()}: {message}" + (f"\nHint: {hint}" if hint else ""))
+    raise KataFailure(f"{where()}: {message}" + (f"\nHint: {hint}" if hint else ""))
+
+
+def cases(function: str | Callable[[object], str], values: Iterable, ids: Callable[[object], str] = str) -> list:
+    """Parametrize a test over ``values``, each marked with the kata function it checks.
+
+    ``function`` names that function, or maps a value to it (one generic test over every function);
+    a tuple value fills several arguments of the test.
+    """
+    checked = function if callable(function) else (lambda value: function)
+    return [
+        pytest.param(*(value if isinstance(value, tuple) else (value,)),
+                     marks=pytest.mark.checks(checked(value)), id=ids(value))
+        for value in values
+    ]
 
 
 def assert_tensor(
@@ -48,21 +65,21 @@ def assert_tensor(
     """Check type, shape, dtype and device, then values (torch.testing tolerances by default)."""
     __tracebackhide__ = True
     if type(actual) not in _TENSOR_TYPES:
-        _fail(f"{what} should be a torch.Tensor, got {type(actual).__name__}", hint)
+        fail(f"{what} should be a torch.Tensor, got {type(actual).__name__}", hint)
     if actual.shape != expected.shape:
-        _fail(f"{what} has shape {tuple(actual.shape)}, expected {tuple(expected.shape)}", hint)
+        fail(f"{what} has shape {tuple(actual.shape)}, expected {tuple(expected.shape)}", hint)
     if actual.dtype != expected.dtype:
         keep = " (results keep the inputs' floating dtype)" if expected.is_floating_point() else ""
-        _fail(f"{what} has dtype {actual.dtype}, expected {expected.dtype}{keep}", hint)
+        fail(f"{what} has dtype {actual.dtype}, expected {expected.dtype}{keep}", hint)
     if actual.device != expected.device:
-        _fail(f"{what} is on {actual.device}, expected {expected.device} (create tensors with "
+        fail(f"{what} is on {actual.device}, expected {expected.device} (create tensors with "
               "device=x.device, or derive them from the inputs)", hint)
     default_rtol, default_atol = _TOLERANCES.get(expected.dtype, (0.0, 0.0))
     rtol = default_rtol if rtol is None else rtol
     atol = default_atol if atol is None else atol
     mismatch = _mismatch(actual.detach(), expected.detach(), rtol, atol, equal_nan)
     if mismatch:
-        _fail(f"{what} has wrong values.\n{mismatch}", hint)
+        fail(f"{what} has wrong values.\n{mismatch}", hint)
 
 
 def _mismatch(actual: torch.Tensor, expected: torch.Tensor, rtol: float, atol: float, equal_nan: bool) -> str:
@@ -106,7 +123,7 @@ def assert_grad(grad: torch.Tensor | None, expected: torch.Tensor, *, name: str,
     """Check one gradient; None means the result was cut off from that input in the graph."""
     __tracebackhide__ = True
     if grad is None:
-        _fail(f"no gradient reached `{name}`: the result is not connected to it in the autograd "
+        fail(f"no gradient reached `{name}`: the result is not connected to it in the autograd "
               "graph (.detach(), .item(), .data, torch.no_grad() or a new tensor cut it)", hint)
     assert_tensor(grad, expected, what=f"the gradient of `{name}`", hint=hint, **tolerances)
 
@@ -124,16 +141,16 @@ def raises_value_error(*keywords: str, case: str) -> Iterator[None]:
     except ValueError as error:
         missing = [k for k in keywords if k.lower() not in str(error).lower()]
         if missing:
-            _fail(f"raised ValueError({str(error)!r}) for {case}, but the message should mention "
+            fail(f"raised ValueError({str(error)!r}) for {case}, but the message should mention "
                   f"{' and '.join(map(repr, missing))}", "say which argument is wrong and what it was")
     except (NotImplementedError, KataLoadError):  # unfinished or broken kata code reports itself
         raise
     except Exception as error:
-        _fail(f"raised {type(error).__name__}({str(error)[:200]!r}) for {case}, expected ValueError",
+        fail(f"raised {type(error).__name__}({str(error)[:200]!r}) for {case}, expected ValueError",
               "check the input yourself and raise ValueError with a message that names the argument, "
               "before any torch op fails with its own error")
     else:
-        _fail(f"returned normally for {case}, expected a ValueError",
+        fail(f"returned normally for {case}, expected a ValueError",
               "validate the input before computing: a silent wrong answer is worse than an error")
 
 

@@ -12,17 +12,11 @@ from typing import Any, Callable, Iterator
 
 import torch
 
+from .errors import ForbiddenCallError, KataFailure
 from .kata import CallRule
 
 _MISSING = object()
 _OPERATORS = {"__matmul__": "the @ operator", "__rmatmul__": "the @ operator"}
-
-
-class ForbiddenCallError(BaseException):
-    """Raised when kata code calls an off-limits function.
-
-    A BaseException, like KeyboardInterrupt, so that a student's ``except Exception`` cannot swallow it.
-    """
 
 
 @functools.cache
@@ -102,7 +96,7 @@ class Guard:
     def call(self, function: Callable, *args: Any, **kwargs: Any) -> Any:
         __tracebackhide__ = True
         snapshot = [] if self.may_modify_inputs else self._snapshot(function, args, kwargs)
-        violations: list[str] = []
+        violations: list[tuple[str, str]] = []  # (forbidden call, why)
         made: dict[str, int] = {}
         with ExitStack() as stack:
             for rule in self.forbidden:
@@ -115,20 +109,20 @@ class Guard:
                         stack.enter_context(self._count(form, path, made))
             result = function(*args, **kwargs)
         if violations:  # raised inside, but maybe swallowed by a bare except
-            raise ForbiddenCallError(self._forbidden_message(violations[0]))
+            raise ForbiddenCallError(self._forbidden_message(*violations[0]))
         for rule in self.required:
             if not any(made[path] for path in rule.calls):
-                raise AssertionError(f"{self.where} never called {' or '.join(rule.calls)}: {rule.hint}")
+                raise KataFailure(f"{self.where} never called {' or '.join(rule.calls)}: {rule.hint}")
         self._check_unmodified(snapshot)
         return result
 
-    def _forbid(self, path: str, hint: str, violations: list[str]):
+    def _forbid(self, path: str, hint: str, violations: list[tuple[str, str]]):
         owner, name = _resolve(path)
 
         def forbidden(*args: Any, **kwargs: Any) -> Any:
             __tracebackhide__ = True
-            violations.append(f"{path}\0{hint}")
-            raise ForbiddenCallError(self._forbidden_message(violations[-1]))
+            violations.append((path, hint))
+            raise ForbiddenCallError(self._forbidden_message(path, hint))
 
         return _patched(owner, name, forbidden, self.module)
 
@@ -142,8 +136,7 @@ class Guard:
 
         return _patched(owner, name, counted, self.module)
 
-    def _forbidden_message(self, violation: str) -> str:
-        path, hint = violation.split("\0")
+    def _forbidden_message(self, path: str, hint: str) -> str:
         name = _OPERATORS.get(path.rsplit(".", 1)[-1], path)
         return f"{self.where} called {name}, which is off-limits in this kata: {hint}"
 
@@ -161,7 +154,7 @@ class Guard:
                 tensor.detach().nan_to_num(), before.nan_to_num()
             )
             if tensor._version != version or not same:
-                raise AssertionError(
+                raise KataFailure(
                     f"{self.where} modified its input `{name}` in place. Functions whose names do "
                     "not end in `_` must leave their inputs untouched: build a new tensor "
                     "(`x = x * 2`, not `x *= 2`; no `x[...] = ...`), or work on `x.clone()`."

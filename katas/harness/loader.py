@@ -10,25 +10,16 @@ from __future__ import annotations
 import importlib.util
 import sys
 import traceback
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Iterator
 
+from .errors import KataLoadError, MissingName
 from .guard import Guard
 from .kata import KATAS_DIR, ROOT, Kata, kata_of
-
-
-class KataLoadError(Exception):
-    """The kata module is missing or could not be imported; ``summary`` is one readable line."""
-
-    def __init__(self, summary: str):
-        super().__init__(summary)
-        self.summary = summary
-
-
-class MissingName(KataLoadError):
-    """The kata module imports but lacks a name the tests need: that function fails, not the kata."""
 
 
 @dataclass(frozen=True)
@@ -70,7 +61,6 @@ class Session:
 
     impl: Impl
     modules: dict[str, ModuleType | KataLoadError] = field(default_factory=dict)
-    where: str = "kata code"  # "einsum_ops.matmul" while a test of matmul runs: messages name it
 
     def module(self, kata: Kata) -> ModuleType:
         if kata.folder not in self.modules:
@@ -120,21 +110,33 @@ def _one_line(error: BaseException, path: Path) -> str:
     return f"{type(error).__name__}: {error}{where}"
 
 
-_sessions: list[Session] = []  # a stack: the instructor gate runs kata sessions inside its own
+@dataclass(frozen=True)
+class Running:
+    """The kata test running now: the session whose code it tests, and the function it checks."""
+
+    session: Session
+    where: str  # "einsum_ops.matmul": failure messages name it
 
 
-def push_session(session: Session) -> None:
-    _sessions.append(session)
+# Set for the duration of each test by the plugin's fixture. A context variable rather than a stack
+# on the plugin: test modules import this proxy once, and the gate runs kata sessions inside its own.
+_running: ContextVar[Running | None] = ContextVar("kata_test_running", default=None)
 
 
-def pop_session() -> None:
-    _sessions.pop().close()
+@contextmanager
+def running(session: Session, where: str) -> Iterator[None]:
+    token = _running.set(Running(session, where))
+    try:
+        yield
+    finally:
+        _running.reset(token)
 
 
-def current_session() -> Session:
-    if not _sessions:
-        raise RuntimeError("kata modules can only be used while pytest runs the kata tests")
-    return _sessions[-1]
+def current() -> Running:
+    now = _running.get()
+    if now is None:
+        raise RuntimeError("kata modules can only be used while pytest runs a kata test")
+    return now
 
 
 class KataModule:
@@ -153,7 +155,10 @@ class KataModule:
 
     def __getattr__(self, name: str) -> Any:
         kata = self._kata
-        module = current_session().module(kata)
+        now = _running.get()
+        if now is None:  # pytest probing the test module's globals at collection: load nothing yet
+            raise AttributeError(name)
+        module = now.session.module(kata)
         try:
             value = getattr(module, name)
         except AttributeError:

@@ -1,24 +1,31 @@
-"""The pytest plugin behind every kata run: --impl and --device, the device and dtype fixtures,
-per-test seeds, one-line reports for unfinished or broken kata code, and the progress table."""
+"""The pytest plugin behind every kata run: --impl, --device and --kata-report, the device and dtype
+fixtures, per-test seeds, one-line reports for kata code, the run report and the progress table.
+
+The hooks here only register one ``KataRun`` per pytest config (as pytest-xdist registers its
+session object): all per-run state lives on it, so the gate's nested runs never mix.
+"""
 
 from __future__ import annotations
 
 import os
 import zlib
-from collections import defaultdict
-from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 import torch
+from _pytest.skipping import evaluate_skip_marks
 
+from . import table
+from .errors import ForbiddenCallError, KataFailure, KataLoadError, MissingName
 from .kata import Kata, kata_of
-from .loader import KataLoadError, MissingName, Session, pop_session, push_session, resolve_impl
+from .loader import Session, resolve_impl, running
+from .report import NAME_ERRORS, FunctionResult, KataResult, RunReport, TestResult
+from .status import Outcome
 
-NOT_STARTED, BROKEN = "not started", "broken"
-SESSION = pytest.StashKey[Session]()
-PROGRESS = pytest.StashKey["Progress"]()
+RUN = pytest.StashKey["KataRun"]()
 CHECKS = pytest.StashKey[tuple[Kata, str]]()  # on each kata test item: its kata and function
-THREADS = pytest.StashKey[int]()  # torch's thread count before this run, restored after it
+# Failures whose message is the whole story: shown as that message, without a traceback.
+SELF_EXPLAINING = (KataFailure, ForbiddenCallError)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -29,26 +36,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "like katas/, or a mutant file reference/NN_topic/mutants/NAME.py. Env: KATA_IMPL.",
     )
     group.addoption("--device", choices=["cpu", "cuda"], help="run only this device's tests")
+    group.addoption("--kata-report", type=Path, metavar="PATH",
+                    help="write the run report (JSON, schema torch-katas/run/v1) to PATH")
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "checks(function): the kata function this test grades")
     try:
         impl = resolve_impl(config.getoption("impl"))
     except ValueError as error:
         raise pytest.UsageError(str(error)) from None
-    # TF32 would make CUDA results differ from CPU in the third digit.
-    torch.backends.cuda.matmul.allow_tf32 = False
-    torch.backends.cudnn.allow_tf32 = False
-    session = Session(impl)
-    config.stash[THREADS] = torch.get_num_threads()
-    # Every tensor in the tests is tiny: waking a thread pool per op costs more than the op, and
-    # on a busy machine many times more.
-    torch.set_num_threads(1)
-    _skip_dynamo_import()
-    push_session(session)
-    config.stash[SESSION] = session
-    config.stash[PROGRESS] = Progress()
+    config.pluginmanager.register(KataRun(config, Session(impl)), "kata-run")
+
+
+def run_of(config: pytest.Config) -> KataRun:
+    """The harness's state for this pytest run (its report, its session)."""
+    return config.stash[RUN]
 
 
 def _skip_dynamo_import() -> None:
@@ -67,23 +69,6 @@ def _skip_dynamo_import() -> None:
             setattr(function, "__dynamo_disable", function)
 
 
-def pytest_unconfigure(config: pytest.Config) -> None:
-    if SESSION in config.stash:
-        torch.set_num_threads(config.stash[THREADS])
-        pop_session()
-
-
-def pytest_report_header(config: pytest.Config) -> str:
-    return f"kata code under test: {config.stash[SESSION].impl.label}"
-
-
-def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "device" in metafunc.fixturenames:
-        metafunc.parametrize("device", _devices(metafunc.config))
-    if "dtype" in metafunc.fixturenames:
-        metafunc.parametrize("dtype", [torch.float32, torch.float64], ids=["float32", "float64"])
-
-
 def _devices(config: pytest.Config) -> list:
     wanted = config.getoption("device")
     no_cuda = pytest.mark.skip(reason="CUDA is not available on this machine")
@@ -94,144 +79,165 @@ def _devices(config: pytest.Config) -> list:
     ]
 
 
-def pytest_collection_finish(session: pytest.Session) -> None:
-    progress = session.config.stash[PROGRESS]
-    for item in session.items:
-        kata = kata_of(item.path)
-        if kata is None:
-            continue
-        marks = list(item.iter_markers("checks"))
-        if len(marks) != 1 or marks[0].args[0] not in kata.points:
-            raise pytest.UsageError(
-                f"{item.nodeid}: a kata test needs exactly one @pytest.mark.checks(name), with a "
-                f"name from {kata.folder}/kata.json: {', '.join(kata.points)}"
-            )
-        item.stash[CHECKS] = (kata, marks[0].args[0])
-        progress.expect(item.nodeid, kata, marks[0].args[0])
+def _checked_function(item: pytest.Item, kata: Kata) -> str:
+    marks = list(item.iter_markers("checks"))
+    if len(marks) != 1 or not marks[0].args or marks[0].args[0] not in kata.points:
+        raise pytest.UsageError(
+            f"{item.nodeid}: a kata test needs exactly one @pytest.mark.checks(name), with a "
+            f"name from {kata.folder}/kata.json: {', '.join(kata.points)}"
+        )
+    return marks[0].args[0]
 
 
-@pytest.fixture(autouse=True)
-def _kata_test(request: pytest.FixtureRequest):
-    """Seed every test by its name, and let messages name the function it checks."""
-    torch.manual_seed(zlib.crc32(request.node.name.encode()))
-    checks = request.node.stash.get(CHECKS, None)
-    session = request.config.stash[SESSION]
-    session.where = f"{checks[0].module}.{checks[1]}" if checks else "kata code"
-    yield
-    session.where = "kata code"
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport | None:
-    """Unfinished or broken kata code gets a one-line report, made before pytest spends time
-    formatting a traceback that nobody needs to read."""
-    checks = item.stash.get(CHECKS, None)
-    if checks is None or call.excinfo is None:
-        return None
-    error, kata = call.excinfo.value, checks[0]
+def _one_line_summary(item: pytest.Item, call: pytest.CallInfo, run: KataRun) -> tuple[Outcome | None, str] | None:
+    """(outcome, the line to show) for a failure of kata code that needs no traceback, else None."""
+    error = call.excinfo.value
+    kata, function = item.stash[CHECKS]
     if isinstance(error, MissingName):
-        status, summary = None, error.summary
-    elif isinstance(error, KataLoadError):
-        status, summary = BROKEN, error.summary
-    elif isinstance(error, NotImplementedError):
+        return None, error.summary
+    if isinstance(error, KataLoadError):
+        return Outcome.BROKEN, error.summary
+    if isinstance(error, NotImplementedError):
         raised_in = call.excinfo.traceback[-1]
-        if str(raised_in.path) not in item.config.stash[SESSION].source_files():
+        if str(raised_in.path) not in run.session.source_files():
             return None  # raised by torch or a library: a real failure, with its traceback
-        status, summary = NOT_STARTED, f"{kata.module}.{raised_in.name}: not implemented yet"
-    else:
-        return None
-    return pytest.TestReport(
-        item.nodeid, item.location, dict.fromkeys(item.keywords, 1), "failed", summary, call.when,
-        duration=call.duration, start=call.start, stop=call.stop, user_properties=item.user_properties,
-        kata_status=status,
-    )
-
-
-def pytest_report_teststatus(report: pytest.TestReport):
-    status = getattr(report, "kata_status", None)
-    if status == NOT_STARTED:
-        return "not started", "n", ("NOT STARTED", {"yellow": True})
-    if status == BROKEN:
-        return "broken", "B", ("BROKEN", {"red": True})
+        return Outcome.NOT_STARTED, f"{kata.module}.{raised_in.name}: not implemented yet"
+    if isinstance(error, SELF_EXPLAINING):
+        return None, str(error)
     return None
 
 
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    if _running:
-        _running[-1].record(report)
+def _error_name(error: BaseException) -> str:
+    """The failure's exception type; the first one in its chain when that was a missing name (a
+    check such as raises_value_error reports the NameError it met as its own failure)."""
+    first = error
+    while (first.__cause__ or first.__context__) is not None:
+        first = first.__cause__ or first.__context__
+    return type(first if type(first).__name__ in NAME_ERRORS else error).__name__
 
 
-_running: list[Progress] = []  # logreport gets no config; the gate nests runs, the innermost records
+class KataRun:
+    """One pytest run of kata tests: the code under test, and the report of what its tests found."""
 
+    def __init__(self, config: pytest.Config, session: Session):
+        self.config = config
+        self.session = session
+        self.report = RunReport(session.impl.label)
+        self._results: dict[str, tuple[KataResult, TestResult]] = {}  # nodeid -> where it is recorded
+        self._threads = torch.get_num_threads()
+        config.stash[RUN] = self
 
-def pytest_sessionstart(session: pytest.Session) -> None:
-    _running.append(session.config.stash[PROGRESS])
+    # -- setup and teardown of the run -----------------------------------------------------------
 
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.addinivalue_line("markers", "checks(function): the kata function this test grades")
+        # TF32 would make CUDA results differ from CPU in the third digit.
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+        # Every tensor in the tests is tiny: waking a thread pool per op costs more than the op, and
+        # on a busy machine many times more.
+        torch.set_num_threads(1)
+        _skip_dynamo_import()
 
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    _running.pop()
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        torch.set_num_threads(self._threads)
+        self.session.close()
 
+    def pytest_report_header(self, config: pytest.Config) -> str:
+        return f"kata code under test: {self.session.impl.label}"
 
-def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
-    progress = config.stash[PROGRESS]
-    if not progress.katas:
-        return
-    write = terminalreporter.write_line
-    terminalreporter.section(f"kata progress: {config.stash[SESSION].impl.label}", sep="=")
-    for kata in sorted(progress.katas.values(), key=lambda k: k.number):
-        rows = progress.summary(kata)
-        earned = sum(kata.points[f] for f, (status, _, _) in rows.items() if status == "done")
-        write(f"{kata.folder:<22} {kata.title:<52} {earned}/{sum(kata.points.values())} points")
-        if kata.folder in progress.broken:
-            write(f"   {progress.broken[kata.folder]}", red=True, bold=True)
-            continue
-        for function, (status, passed, counted) in rows.items():
-            detail = f"{passed}/{counted} tests pass" if status == "failing" else ""
-            write(f"   {function:<24} {status:<12} {detail}", **_COLORS[status])
+    # -- collection ------------------------------------------------------------------------------
 
+    def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
+        if "device" in metafunc.fixturenames:
+            metafunc.parametrize("device", _devices(metafunc.config))
+        if "dtype" in metafunc.fixturenames:
+            metafunc.parametrize("dtype", [torch.float32, torch.float64], ids=["float32", "float64"])
 
-_COLORS = {"done": {"green": True}, "failing": {"red": True}, NOT_STARTED: {"yellow": True}, "skipped": {}, "not run": {}}
+    def pytest_deselected(self, items: list[pytest.Item]) -> None:
+        for item in items:
+            kata = kata_of(item.path)
+            if kata is not None:
+                self._function(kata, _checked_function(item, kata)).deselected += 1
 
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        for item in session.items:
+            kata = kata_of(item.path)
+            if kata is None:
+                continue
+            function = _checked_function(item, kata)
+            item.stash[CHECKS] = (kata, function)
+            skip = evaluate_skip_marks(item)  # known before anything runs: a collect-only report has it
+            result = TestResult(item.nodeid, *((Outcome.SKIPPED, skip.reason) if skip else ()))
+            self._function(kata, function).tests.append(result)
+            self._results[item.nodeid] = (self.report.kata(kata.folder), result)
 
-@dataclass
-class Progress:
-    """Per kata and function, the outcome of each of its tests in this run."""
+    def _function(self, kata: Kata, name: str) -> FunctionResult:
+        if not any(k.folder == kata.folder for k in self.report.katas):
+            self.report.katas.append(KataResult(
+                kata.folder, kata.title, kata.module, [FunctionResult(f, p) for f, p in kata.points.items()]))
+            self.report.katas.sort(key=lambda k: k.folder)
+        return self.report.kata(kata.folder).function(name)
 
-    katas: dict[str, Kata] = field(default_factory=dict)
-    outcomes: dict[tuple[str, str], dict[str, str]] = field(default_factory=lambda: defaultdict(dict))
-    broken: dict[str, str] = field(default_factory=dict)  # kata folder -> why its module won't load
-    owner: dict[str, tuple[str, str]] = field(default_factory=dict)  # nodeid -> (kata, function)
+    # -- running ---------------------------------------------------------------------------------
 
-    def expect(self, nodeid: str, kata: Kata, function: str) -> None:
-        self.katas[kata.folder] = kata
-        self.owner[nodeid] = (kata.folder, function)
+    @pytest.fixture(autouse=True)
+    def _kata_test(self, request: pytest.FixtureRequest):
+        """Seed every test by its name, and let messages name the function it checks."""
+        torch.manual_seed(zlib.crc32(request.node.name.encode()))
+        checks = request.node.stash.get(CHECKS, None)
+        with running(self.session, f"{checks[0].module}.{checks[1]}" if checks else "kata code"):
+            yield
 
-    def record(self, report: pytest.TestReport) -> None:
-        owner = self.owner.get(report.nodeid)
-        if owner is None or (report.when != "call" and report.passed):
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
+        """Kata failures that explain themselves get a one-line report: pytest spends no time
+        formatting a traceback nobody needs to read. Every report carries what the run report needs."""
+        report = yield
+        if call.excinfo is None or CHECKS not in item.stash:
+            return report
+        summary = _one_line_summary(item, call, self)
+        if summary is not None:
+            outcome, report.longrepr = summary
+            report.kata_outcome = outcome
+        report.kata_error = _error_name(call.excinfo.value)
+        report.kata_message = summary[1] if summary else call.excinfo.exconly()[:2000]
+        return report
+
+    def pytest_report_teststatus(self, report: pytest.TestReport):
+        outcome = getattr(report, "kata_outcome", None)
+        if outcome is Outcome.NOT_STARTED:
+            return outcome.value, "n", ("NOT STARTED", {"yellow": True})
+        if outcome is Outcome.BROKEN:
+            return outcome.value, "B", ("BROKEN", {"red": True})
+        return None
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        kata, result = self._results.get(report.nodeid, (None, None))
+        if result is None or result.outcome in (Outcome.FAILED, Outcome.NOT_STARTED, Outcome.BROKEN):
+            return  # not a kata test, or already decided: a teardown error cannot undo a failure
+        if report.failed:
+            result.outcome = getattr(report, "kata_outcome", None) or Outcome.FAILED
+            result.error = getattr(report, "kata_error", "")
+            result.message = getattr(report, "kata_message", "") or str(report.longrepr)[-2000:]
+            if result.outcome is Outcome.BROKEN:
+                kata.broken = result.message
+        elif report.skipped:
+            result.outcome = Outcome.SKIPPED
+            result.reason = report.longrepr[2].removeprefix("Skipped: ") if isinstance(report.longrepr, tuple) else ""
+        elif report.when == "call":
+            result.outcome = Outcome.PASSED
+
+    # -- the end ---------------------------------------------------------------------------------
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        path = self.config.getoption("kata_report")
+        if path is not None:
+            self.report.write(path)
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        if not self.report.katas:
             return
-        status = getattr(report, "kata_status", None) or report.outcome
-        if status == BROKEN:
-            self.broken[owner[0]] = str(report.longrepr)
-        tests = self.outcomes[owner]
-        if tests.get(report.nodeid, "passed") == "passed":  # a teardown error still fails a test
-            tests[report.nodeid] = status
-
-    def summary(self, kata: Kata) -> dict[str, tuple[str, int, int]]:
-        """function -> (status, tests passed, tests counted), for the functions this run tested."""
-        tested = {function for folder, function in self.owner.values() if folder == kata.folder}
-        return {f: self.status(kata.folder, f) for f in kata.points if f in tested}
-
-    def status(self, folder: str, function: str) -> tuple[str, int, int]:
-        recorded = list(self.outcomes[(folder, function)].values())
-        outcomes = [o for o in recorded if o != "skipped"]
-        passed = outcomes.count("passed")
-        if folder in self.broken:
-            return BROKEN, 0, len(outcomes)
-        if not outcomes:
-            return ("skipped" if recorded else "not run"), 0, 0
-        if passed == len(outcomes):
-            return "done", passed, len(outcomes)
-        if outcomes.count(NOT_STARTED) == len(outcomes):
-            return NOT_STARTED, 0, len(outcomes)
-        return "failing", passed, len(outcomes)
+        terminalreporter.section(f"kata progress: {self.report.impl}", sep="=")
+        for text, markup in table.lines(self.report):
+            terminalreporter.write_line(text, **markup)

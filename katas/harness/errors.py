@@ -1,0 +1,27 @@
+"""The exceptions by which the harness reports on kata code; the plugin turns each into one short
+report instead of a traceback."""
+
+from __future__ import annotations
+
+
+class KataFailure(AssertionError):
+    """A test found kata code wrong; the message names the function, says what differs and why."""
+
+
+class ForbiddenCallError(BaseException):
+    """Kata code called an off-limits function.
+
+    A BaseException, like KeyboardInterrupt, so that a student's ``except Exception`` cannot swallow it.
+    """
+
+
+class KataLoadError(Exception):
+    """The kata module is missing or could not be imported; ``summary`` is one readable line."""
+
+    def __init__(self, summary: str):
+        super().__init__(summary)
+        self.summary = summary
+
+
+class MissingName(KataLoadError):
+    """The kata module imports but lacks a name the tests need: that function fails, not the kata."""

@@ -8,6 +8,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from katas.harness.status import Status
+
 from . import core
 
 INSTRUCTOR_ONLY = "`python -m classroom {}` works in the instructor's repository only (this edition has no reference)."
@@ -98,7 +100,7 @@ def _export(args) -> int:
         print(f"PROBLEM: {problem}", file=sys.stderr)
     if problems:
         return 1
-    print("verified: no reference code in it; `pytest katas` shows every kata not started; "
+    print(f"verified: no reference code in it; `pytest katas` shows every kata {Status.NOT_STARTED}; "
           "`--impl reference` says there is no reference")
     return 0
 
@@ -117,7 +119,7 @@ def _bundle(args) -> int:
 
 
 def _grade(args) -> int:
-    from . import report
+    from . import gradebook
 
     absent = [str(s) for s in args.submissions if not s.is_dir()]
     if absent:
@@ -138,28 +140,28 @@ def _grade(args) -> int:
         grades = core.grade(args.submissions, pristine, work / "grading", limits=_limits_of(args),
                             manifest=manifest, protect=protect, only=args.kata)
     for g in grades:
-        print(report.table(g))
+        print(gradebook.table(g))
         print()
     if len(grades) > 1:
-        print(report.summary(grades))
+        print(gradebook.summary(grades))
     if args.json:
-        for path in report.write_json(grades, args.json):
+        for path in gradebook.write_json(grades, args.json):
             print(f"wrote {path}")
     if args.csv:
-        report.write_csv(grades, args.csv)
+        gradebook.write_csv(grades, args.csv)
         print(f"wrote {args.csv}")
     return 0
 
 
 def _check(args) -> int:
-    from . import report
+    from . import gradebook
 
     folders = [Path(k).name for k in args.katas]
     here = Path.cwd()
     with tempfile.TemporaryDirectory(prefix="katas-check-") as work:
         (grade,) = core.grade([here], here, Path(work), limits=_limits_of(args), only=folders)
-    print(report.table(grade))
-    done = all(f.status == "done" for k in grade.katas for f in k.functions)
+    print(gradebook.table(grade))
+    done = all(f.status is Status.DONE for k in grade.katas for f in k.functions)
     print(f"{'PASS' if done else 'FAIL'}: {grade.score}/{grade.max_score} points"
           + ("" if done else " (this step passes only when every function of the kata is done)"))
     return 0 if done else 1

@@ -23,9 +23,11 @@ def ensure_dependencies() -> None:
     try:
         import numpy, pytest, pytest_timeout, torch  # noqa: E401, F401
     except ImportError:
-        pip = [sys.executable, "-m", "pip", "install", "--quiet"]
-        subprocess.run(pip + ["torch", "--index-url", "https://download.pytorch.org/whl/cpu"], check=True)
-        subprocess.run(pip + ["pytest>=8.0", "pytest-timeout>=2.2", "numpy"], check=True)
+        from classroom import edition
+
+        requirements = str(HERE / "pristine" / "requirements.txt")
+        for command in edition.install_commands(sys.executable, requirements, quiet=True):
+            subprocess.run(command, check=True)
 
 
 def committed_at() -> str:
@@ -42,9 +44,9 @@ def main() -> int:
     result_path.unlink(missing_ok=True)  # never let a committed result.json stand for a grade
     submission = Path.cwd()
     started_at = committed_at()
+    sys.path[:0] = [str(HERE), str(HERE / "pristine")]  # the grading runtime, and the harness it grades with
     ensure_dependencies()
-    sys.path.insert(0, str(HERE))
-    from classroom import core, report
+    from classroom import core, gradebook
 
     manifest = json.loads((HERE / "manifest.json").read_text())
     with tempfile.TemporaryDirectory(prefix="katas-autograder-") as work:
@@ -53,9 +55,9 @@ def main() -> int:
     tests = []
     for kata in grade.katas:
         for f in kata.functions:
-            message = kata.reason or f.detail or f.status
+            message = kata.reason or kata.broken or f.detail or str(f.status)
             tests.append({
-                "test-name": f"{kata.kata}::{f.function}",
+                "test-name": f"{kata.folder}::{f.function}",
                 "passed": f.score == f.points,
                 "score": f.score,
                 "max-score": f.points,
@@ -78,7 +80,7 @@ def main() -> int:
         "tests": tests,
     }
     result_path.write_text(json.dumps(result, indent=2))
-    print(report.table(grade))
+    print(gradebook.table(grade))
     print(f"{result['score']}/{result['max-score']} points across {len(tests)} functions")
     return 0
 

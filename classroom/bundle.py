@@ -12,10 +12,8 @@ import json
 import shutil
 from pathlib import Path
 
-from . import export
-from .core import manifest_of
-
-RUNTIME = ["__init__.py", "core.py", "report.py"]
+from . import edition, export
+from .intake import manifest_of
 
 
 def hidden_tests(repo: Path, kata) -> list[Path]:
@@ -41,6 +39,6 @@ def build(out: Path, repo: Path = export.ROOT) -> None:
     manifest = grading_tree(out / "pristine", repo)
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True))
     (out / "classroom").mkdir()
-    for name in RUNTIME:
+    for name in edition.RUNTIME:
         shutil.copy2(Path(__file__).parent / name, out / "classroom" / name)
     (out / "autograder.py").write_text((Path(__file__).parent / "autograder_template.py").read_text())

@@ -8,21 +8,23 @@ deleting: a new instructor-only folder stays out until someone adds it here.
 from __future__ import annotations
 
 import ast
+import shlex
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from . import workflow
+from katas.harness.report import RunReport
+from katas.harness.status import Status
+
+from . import edition, workflow
+from .edition import HIDDEN, IGNORED
 
 ROOT = Path(__file__).resolve().parent.parent
-ROOT_FILES = ["conftest.py", "requirements.txt", ".gitignore"]
-RUNTIME = ["__init__.py", "__main__.py", "core.py", "report.py"]  # what `check` and `grade` need
-HIDDEN = re.compile(r"hidden", re.IGNORECASE)
-IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", "*hidden*", "*HIDDEN*")
 
 
 def katas_of(repo: Path):
@@ -43,7 +45,7 @@ def build(out: Path, repo: Path = ROOT) -> list:
         shutil.copy2(source, out / "katas" / "harness" / source.name)
     for kata in katas:
         shutil.copytree(repo / "katas" / kata.folder, out / "katas" / kata.folder, ignore=IGNORED)
-    for name in ROOT_FILES:
+    for name in edition.ROOT_FILES:
         if (repo / name).is_file():
             shutil.copy2(repo / name, out / name)
     (out / "pyproject.toml").write_text(student_pyproject((repo / "pyproject.toml").read_text()))
@@ -51,7 +53,7 @@ def build(out: Path, repo: Path = ROOT) -> list:
     (out / workflow.PATH).parent.mkdir(parents=True)
     (out / workflow.PATH).write_text(workflow.render(katas))
     (out / "classroom").mkdir()
-    for name in RUNTIME:
+    for name in edition.RUNTIME:
         shutil.copy2(Path(__file__).parent / name, out / "classroom" / name)
     return katas
 
@@ -89,9 +91,10 @@ Total: {total} points.
 
 ```
 python -m venv .venv && . .venv/bin/activate
-pip install torch --index-url https://download.pytorch.org/whl/cpu   # or the CUDA wheel you need
-pip install -r requirements.txt
+{chr(10).join(map(shlex.join, edition.install_commands()))}
 ```
+
+(The first line installs the CPU build of torch; for a GPU, install the CUDA wheel you need instead.)
 
 ## Check yourself
 
@@ -189,26 +192,29 @@ def verify(out: Path, repo: Path = ROOT, katas=None) -> list[str]:
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     env.pop("KATA_IMPL", None)
     env.pop("PYTEST_ADDOPTS", None)
-    base = [sys.executable, "-m", "pytest", "katas", "-p", "no:cacheprovider", "--color=no"]
-    runs = {"stubs": base + ["-q"], "reference": base + ["-q", "--impl", "reference"]}
-    with ThreadPoolExecutor(2) as pool:
-        done = {name: pool.submit(subprocess.run, command, cwd=out, env=env, capture_output=True, text=True,
-                                  timeout=600) for name, command in runs.items()}
-        stubs, reference = done["stubs"].result(), done["reference"].result()
-    output = stubs.stdout + stubs.stderr
-    if stubs.returncode != 1:
-        problems.append(f"`pytest katas` in the edition exited {stubs.returncode}, expected 1 (tests failing):\n"
-                        + output[-2000:])
+    base = [sys.executable, "-m", "pytest", "katas", "-p", "no:cacheprovider", "--color=no", "-q"]
+    with tempfile.TemporaryDirectory(prefix="katas-verify-") as scratch:
+        report_path = Path(scratch) / "stubs.json"
+        runs = {"stubs": base + ["--kata-report", str(report_path)], "reference": base + ["--impl", "reference"]}
+        with ThreadPoolExecutor(2) as pool:
+            done = {name: pool.submit(subprocess.run, command, cwd=out, env=env, capture_output=True, text=True,
+                                      timeout=600) for name, command in runs.items()}
+            stubs, reference = done["stubs"].result(), done["reference"].result()
+        output = stubs.stdout + stubs.stderr
+        if stubs.returncode != 1:
+            problems.append(f"`pytest katas` in the edition exited {stubs.returncode}, expected 1 (tests failing):\n"
+                            + output[-2000:])
+        report = RunReport.read(report_path) if report_path.is_file() else RunReport("none")
+    ran = {k.folder: k for k in report.katas}
     for kata in katas:
-        if not re.search(rf"^{re.escape(kata.folder)}\s", output, re.MULTILINE):
-            problems.append(f"`pytest katas` shows no progress line for {kata.folder}")
-        for function in kata.points:
-            match = re.search(rf"^\s+{re.escape(function)}\s+(not started|failing|done|broken|skipped|not run)",
-                              output, re.MULTILINE)
-            status = match.group(1) if match else "missing"
-            allowed = {"not started"} | ({"failing", "not started"} if function in kata.ships_with_bug else set())
-            if status not in allowed:
-                problems.append(f"{kata.folder}.{function} shows {status!r} on the stubs, expected 'not started'")
+        if kata.folder not in ran:
+            problems.append(f"`pytest katas` in the edition ran no test of {kata.folder}")
+            continue
+        for function in ran[kata.folder].functions:
+            allowed = {Status.NOT_STARTED} | ({Status.FAILING} if function.name in kata.ships_with_bug else set())
+            if function.status not in allowed:
+                problems.append(f"{kata.folder}.{function.name} reads {function.status.value!r} on the stubs, "
+                                f"expected {Status.NOT_STARTED.value!r}")
     said = reference.stdout + reference.stderr
     if reference.returncode != 4 or "has no reference solutions" not in said:
         problems.append(f"`pytest katas --impl reference` should stop with 'this is the student edition, which "

@@ -8,13 +8,11 @@ of the kata is done) and one ``autograding-grading-reporter@v1`` step that colle
 
 from __future__ import annotations
 
+from .edition import install_shell
+
 PATH = ".github/workflows/classroom.yml"
 TIMEOUT_MINUTES = 5  # command-grader timeouts are in minutes; a kata runs in seconds
 PYTHON = "3.12"
-INSTALL = (
-    "python -m pip install --quiet torch --index-url https://download.pytorch.org/whl/cpu && "
-    "python -m pip install --quiet 'pytest>=8.0' 'pytest-timeout>=2.2' numpy"
-)
 
 
 def step_id(kata) -> str:
@@ -50,7 +48,7 @@ def render(katas) -> str:
         "      with:",
         f"        python-version: '{PYTHON}'",
         "    - name: Install dependencies (CPU-only torch)",
-        f"      run: {INSTALL}",
+        f"      run: {install_shell(quiet=True)}",
     ]
     for kata in katas:
         lines += [

@@ -405,14 +405,15 @@ def test_hostile_submissions_score_zero_for_the_attacked_kata_only(classroom):
     code, output = classroom["jobs"].result("hostile")
     assert code == 0, output[-3000:]
     grades = json.loads((classroom["root"] / "hostile.json").read_text())
-    control = {k["kata"]: k for k in grades["honest_control"]["katas"]}
+    control = {k["folder"]: k for k in grades["honest_control"]["katas"]}
     for kata in ("03_einsum", CLONE):
         assert control[kata]["score"] == 15, f"honest control, {kata}: {control[kata]['reason']}"
     problems = []
     for case, reason in {**hostile_cases(), **BUILT_CASES}.items():
-        katas = {k["kata"]: k for k in grades[case]["katas"]}
+        katas = {k["folder"]: k for k in grades[case]["katas"]}
         attacked, clone = katas["03_einsum"], katas[CLONE]
-        said = " | ".join([attacked["reason"], *(f["detail"] or f["status"] for f in attacked["functions"])])
+        said = " | ".join([attacked["reason"], attacked["broken"],
+                           *(f["detail"] or f["status"] for f in attacked["functions"])])
         if attacked["score"] != 0:
             problems.append(f"{case}: kata 03 scored {attacked['score']} ({said[:300]})")
         if reason and not re.search(reason, said):

@@ -1,7 +1,7 @@
 """Attack: make every test skip itself (raise pytest's Skipped from kata code); skips are not failures.
 
 Defeated by: a function's points need positive evidence: every expected test ran and passed.
-Reason: test outcome: skipped
+Reason: skipped \(nothing to see here\) in the graded run
 """
 
 import pytest as _pytest

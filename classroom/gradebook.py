@@ -7,21 +7,24 @@ import json
 import re
 from pathlib import Path
 
-from .core import SubmissionGrade
+from katas.harness.status import Status
+
+from .grades import SubmissionGrade
 
 
-def table(grade: SubmissionGrade, details: bool = True) -> str:
+def table(grade: SubmissionGrade) -> str:
     lines = [f"== {grade.submission}: {grade.score}/{grade.max_score} points"]
     for kata in grade.katas:
-        lines.append(f"   {kata.kata:<22} {kata.title[:50]:<50} {kata.score:>3}/{kata.max_score:<3}")
+        lines.append(f"   {kata.folder:<22} {kata.title:<52} {kata.score:>3}/{kata.max_score:<3}")
         if kata.reason:
-            lines.append(f"      ZERO: {kata.reason}" if not kata.reason.startswith("broken") else f"      {kata.reason}")
-            if not kata.reason.startswith("broken"):
-                continue
+            lines.append(f"      ZERO: {kata.reason}")
+            continue
+        if kata.broken:
+            lines.append(f"      {Status.BROKEN}: {kata.broken}")
         for f in kata.functions:
-            counts = f" ({f.passed}/{f.expected} tests pass)" if f.status == "failing" else ""
+            counts = f" ({f.passed}/{f.expected} tests pass)" if f.status is Status.FAILING else ""
             lines.append(f"      {f.function:<24} {f.score}/{f.points}  {f.status}{counts}")
-            if details and f.status == "failing" and f.detail:
+            if f.status is Status.FAILING and f.detail:
                 lines.append("         " + f.detail.splitlines()[0][:150])
     for note in grade.ignored:
         lines.append(f"   ignored: {note}")
@@ -31,13 +34,12 @@ def table(grade: SubmissionGrade, details: bool = True) -> str:
 def summary(grades: list[SubmissionGrade]) -> str:
     if not grades:
         return ""
-    katas = [k.kata for k in grades[0].katas]
+    katas = [k.folder for k in grades[0].katas]
     width = max(12, *(len(g.submission) for g in grades))
     head = f"{'submission':<{width}} {'total':>9}  " + "  ".join(f"{k[:10]:>10}" for k in katas)
     rows = [head, "-" * len(head)]
     for g in grades:
-        cells = "  ".join(f"{f'{k.score}/{k.max_score}' + ('!' if k.reason and not k.reason.startswith('broken') else ''):>10}"
-                          for k in g.katas)
+        cells = "  ".join(f"{f'{k.score}/{k.max_score}' + ('!' if k.reason else ''):>10}" for k in g.katas)
         rows.append(f"{g.submission:<{width}} {f'{g.score}/{g.max_score}':>9}  {cells}")
     rows.append("(! = the kata scored zero for a reason shown above)")
     return "\n".join(rows)
@@ -66,8 +68,8 @@ def write_csv(grades: list[SubmissionGrade], path: Path) -> None:
         return
     columns = ["submission", "score", "max_score"]
     for kata in grades[0].katas:
-        columns.append(kata.kata)
-        columns += [f"{kata.kata}.{f.function}" for f in kata.functions]
+        columns.append(kata.folder)
+        columns += [f"{kata.folder}.{f.function}" for f in kata.functions]
     columns += ["zero_reasons", "ignored_files"]
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", newline="") as handle:
@@ -78,6 +80,6 @@ def write_csv(grades: list[SubmissionGrade], path: Path) -> None:
             for kata in g.katas:
                 row.append(kata.score)
                 row += [f.score for f in kata.functions]
-            row.append("; ".join(f"{k.kata}: {k.reason}" for k in g.katas if k.reason))
+            row.append("; ".join(f"{k.folder}: {k.reason}" for k in g.katas if k.reason))
             row.append("; ".join(g.ignored))
             writer.writerow(row)

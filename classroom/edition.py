@@ -1,0 +1,27 @@
+"""What the student edition contains and how it installs, defined once: ``export`` writes it,
+``bundle`` grades with it, the workflow, the autograder and the student README install it."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+
+ROOT_FILES = ("conftest.py", "requirements.txt", ".gitignore")
+# The classroom modules that `check` and `grade` need, in the edition and in the Classroom 50 bundle.
+RUNTIME = ("__init__.py", "__main__.py", "core.py", "edition.py", "gradebook.py", "grades.py", "intake.py",
+           "pool.py", "recorder.py", "sandbox.py", "scoring.py")
+HIDDEN = re.compile(r"hidden", re.IGNORECASE)  # hidden tests never leave the instructor's repository
+IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", "*hidden*", "*HIDDEN*")
+# The CPU wheel: a plain `pip install torch` pulls the multi-GB CUDA build.
+TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+
+
+def install_commands(python: str = "python", requirements: str = "requirements.txt", quiet: bool = False) -> list[list[str]]:
+    """The commands that install what the katas need: CPU torch first, then the rest."""
+    pip = [python, "-m", "pip", "install", *(["--quiet"] if quiet else [])]
+    return [[*pip, "torch", "--index-url", TORCH_CPU_INDEX], [*pip, "-r", requirements]]
+
+
+def install_shell(**options) -> str:
+    return " && ".join(map(shlex.join, install_commands(**options)))

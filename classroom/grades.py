@@ -1,0 +1,54 @@
+"""What grading produces: per function, per kata and per submission. Plain data, saved as JSON."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from katas.harness.status import Status
+
+
+@dataclass
+class FunctionGrade:
+    function: str
+    points: int
+    score: int
+    status: Status
+    passed: int  # tests that ran and passed
+    expected: int  # tests that must pass
+    detail: str = ""  # the first failure's message
+
+
+@dataclass
+class KataGrade:
+    folder: str  # "03_einsum"
+    title: str
+    score: int
+    max_score: int
+    functions: list[FunctionGrade]
+    reason: str = ""  # why the whole kata scored zero (a limit, tampering); "" when graded normally
+    broken: str = ""  # why the kata module does not import; its functions read broken
+    seconds: float = 0.0  # wall clock of the kata's process
+    cpu_seconds: float = 0.0
+
+
+@dataclass
+class SubmissionGrade:
+    submission: str
+    path: str
+    score: int
+    max_score: int
+    katas: list[KataGrade]
+    ignored: list[str] = field(default_factory=list)  # student files the grade did not use
+    seconds: float = 0.0  # wall clock of its katas' processes, added up
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def zero(kata, reason: str, status: Status = Status.ZERO, seconds: float = 0.0, cpu_seconds: float = 0.0) -> KataGrade:
+    """A kata that scores nothing, for ``reason``, without its tests deciding."""
+    return KataGrade(
+        kata.folder, kata.title, 0, sum(kata.points.values()),
+        [FunctionGrade(f, p, 0, status, 0, 0) for f, p in kata.points.items()],
+        reason=reason, seconds=seconds, cpu_seconds=cpu_seconds,
+    )

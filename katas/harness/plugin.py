@@ -107,6 +107,18 @@ def _one_line_summary(item: pytest.Item, call: pytest.CallInfo, run: KataRun) ->
     return None
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """Every failure report of a kata test carries what the run report needs: its exception type
+    and its message."""
+    report = yield
+    if call.excinfo is not None and CHECKS in item.stash:
+        report.kata_error = _error_name(call.excinfo.value)
+        if not hasattr(report, "kata_message"):
+            report.kata_message = call.excinfo.exconly()[:2000]
+    return report
+
+
 def _error_name(error: BaseException) -> str:
     """The failure's exception type; the first one in its chain when that was a missing name (a
     check such as raises_value_error reports the NameError it met as its own failure)."""
@@ -189,28 +201,29 @@ class KataRun:
         with running(self.session, f"{checks[0].module}.{checks[1]}" if checks else "kata code"):
             yield
 
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
-        """Kata failures that explain themselves get a one-line report: pytest spends no time
-        formatting a traceback nobody needs to read. Every report carries what the run report needs."""
-        report = yield
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport | None:
+        """Kata failures that explain themselves get a one-line report, made before pytest spends
+        time formatting a traceback that nobody needs to read."""
         if call.excinfo is None or CHECKS not in item.stash:
-            return report
+            return None
         summary = _one_line_summary(item, call, self)
-        if summary is not None:
-            outcome, report.longrepr = summary
-            report.kata_outcome = outcome
-        report.kata_error = _error_name(call.excinfo.value)
-        report.kata_message = summary[1] if summary else call.excinfo.exconly()[:2000]
+        if summary is None:
+            return None
+        outcome, line = summary
+        report = pytest.TestReport(
+            item.nodeid, item.location, dict.fromkeys(item.keywords, 1), "failed", line, call.when,
+            duration=call.duration, start=call.start, stop=call.stop, user_properties=item.user_properties,
+        )
+        report.kata_outcome, report.kata_message = outcome, line
         return report
 
     def pytest_report_teststatus(self, report: pytest.TestReport):
         outcome = getattr(report, "kata_outcome", None)
-        if outcome is Outcome.NOT_STARTED:
-            return outcome.value, "n", ("NOT STARTED", {"yellow": True})
-        if outcome is Outcome.BROKEN:
-            return outcome.value, "B", ("BROKEN", {"red": True})
-        return None
+        letter = {Outcome.NOT_STARTED: ("n", {"yellow": True}), Outcome.BROKEN: ("B", {"red": True})}.get(outcome)
+        if letter is None:
+            return None
+        return outcome.value, letter[0], (outcome.value.upper(), letter[1])
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         kata, result = self._results.get(report.nodeid, (None, None))

@@ -16,7 +16,9 @@ import torch
 from torch import nn
 from torch.testing import make_tensor
 
-from katas.harness import assert_grad, assert_tensor, gradients, implementation, raises_value_error, shape_words
+from katas.harness import (
+    assert_grad, assert_tensor, cases, fail, gradients, implementation, raises_value_error, shape_words,
+)
 
 optimizers = implementation(__file__)
 
@@ -130,14 +132,14 @@ def test_gradient_descent_iterates(steps, device, dtype):
     f, x0, iterate, value = quadratic((2, 3), device, dtype)
     x, values = optimizers.gradient_descent(f, x0, lr, steps)
     if not isinstance(x, torch.Tensor) or x.requires_grad:
-        pytest.fail(f"optimizers.gradient_descent: x should be a detached tensor (requires_grad False), got "
-                    f"{x!r:.80}. Return x.detach() so the caller gets a plain point, not a graph.", pytrace=False)
+        fail(f"x should be a detached tensor (requires_grad False), got {x!r:.80}. Return x.detach() so the "
+             "caller gets a plain point, not a graph.")
     assert_tensor(x, iterate(steps, lr).to(dtype), what=f"x after {steps} steps (lr {lr})",
                   hint="start from x0.detach().clone() (x0's dtype and device); each step is x <- x - lr * "
                   "grad, grad = a * (x - c) here; clear the gradient between steps (backward() adds into .grad)")
     if not isinstance(values, list) or len(values) != steps or any(type(v) is not float for v in values):
-        pytest.fail(f"optimizers.gradient_descent: values should be a list of {steps} Python floats, got "
-                    f"{values!r:.120}. Append loss.item() once per step.", pytrace=False)
+        fail(f"values should be a list of {steps} Python floats, got {values!r:.120}. Append "
+             "loss.item() once per step.")
     expected = torch.stack([value(k, lr) for k in range(steps)])
     assert_tensor(torch.tensor(values, dtype=torch.float64, device=device), expected,
                   rtol=1e-5 if dtype == torch.float32 else 1e-7, what="values",
@@ -152,11 +154,10 @@ def test_gradient_descent_leaves_x0_alone(device, dtype):
     x0.requires_grad_(True)
     x, _ = optimizers.gradient_descent(f, x0, 0.1, 3)
     if x0.grad is not None:
-        pytest.fail("optimizers.gradient_descent: x0.grad was filled in, so backward() ran through x0. "
-                    "Start from x = x0.detach().clone().requires_grad_(), a leaf of your own.", pytrace=False)
+        fail("x0.grad was filled in, so backward() ran through x0. Start from x = "
+             "x0.detach().clone().requires_grad_(), a leaf of your own.")
     if x is x0 or x.untyped_storage().data_ptr() == x0.untyped_storage().data_ptr():
-        pytest.fail("optimizers.gradient_descent: the result shares memory with x0. Return a new tensor.",
-                    pytrace=False)
+        fail("the result shares memory with x0. Return a new tensor.")
     assert_tensor(x, iterate(3, 0.1).to(dtype), what="x after 3 steps from an x0 that requires grad")
 
 
@@ -174,10 +175,9 @@ def test_gradient_descent_records_no_update(device, dtype):
     recorded = [(step, type(fn).__name__) for step, fn in enumerate(histories) if fn is not None]
     if recorded:
         step, name = recorded[0]
-        pytest.fail(f"optimizers.gradient_descent: f got an x with grad_fn {name} at step {step}: the update "
-                    "was recorded by autograd, so each step's graph hangs on all the earlier ones (memory "
-                    "and time grow with steps). Update in place under torch.no_grad() "
-                    "(`with torch.no_grad(): x -= lr * grad`).", pytrace=False)
+        fail(f"f got an x with grad_fn {name} at step {step}: the update was recorded by autograd, so each "
+             "step's graph hangs on all the earlier ones (memory and time grow with steps). Update in place "
+             "under torch.no_grad() (`with torch.no_grad(): x -= lr * grad`).")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -199,10 +199,8 @@ SIGNUM_CASES = [
 ]
 
 
-def each_case(cases: list) -> list:
-    return [pytest.param(case, marks=pytest.mark.checks("Signum"),
-                         id=",".join(f"{k}={v}" for k, v in case.kwargs.items()) or "defaults")
-            for case in cases]
+def signum_id(case: SignumCase) -> str:
+    return ",".join(f"{k}={v}" for k, v in case.kwargs.items()) or "defaults"
 
 
 # A param and three hand-picked gradients: zeros that must not move (entry 2), a sign flip that
@@ -236,19 +234,18 @@ def check_param(opt, p, expected_p, expected_m, step: int, what: str) -> None:
     state = opt.state.get(p, {})
     if expected_m is None:
         if "momentum_buffer" in state:
-            pytest.fail(f"optimizers.Signum: {what} has a momentum_buffer with momentum 0. signSGD keeps no "
-                        "state: create the buffer only when momentum > 0.", pytrace=False)
+            fail(f"{what} has a momentum_buffer with momentum 0. signSGD keeps no state: create the buffer "
+                 "only when momentum > 0.")
         return
     if "momentum_buffer" not in state:
-        pytest.fail(f"optimizers.Signum: after step {step}, self.state[p] has no 'momentum_buffer' for {what} "
-                    f"(state keys: {sorted(state)}). Keep m in self.state[p]['momentum_buffer'] so that "
-                    "state_dict() saves it.", pytrace=False)
+        fail(f"after step {step}, self.state[p] has no 'momentum_buffer' for {what} (state keys: "
+             f"{sorted(state)}). Keep m in self.state[p]['momentum_buffer'] so that state_dict() saves it.")
     assert_tensor(state["momentum_buffer"], expected_m.to(p.dtype), what=f"the momentum buffer of {what} after "
                   f"step {step}", hint="m starts at torch.zeros_like(p) (p's dtype and device), so after step 1 it "
                   "is (1 - momentum) * g; then m = momentum * m + (1 - momentum) * g, with g = grad + weight_decay * p")
 
 
-@pytest.mark.parametrize("case", each_case(SIGNUM_CASES))
+@pytest.mark.parametrize("case", cases("Signum", SIGNUM_CASES, ids=signum_id))
 def test_signum_steps(case, device, dtype):
     p = leaf(P0, device, dtype)
     opt = optimizers.Signum([p], **case.kwargs)
@@ -259,17 +256,15 @@ def test_signum_steps(case, device, dtype):
         p.grad = grad.clone()
         returned = opt.step()
         if returned is not None:
-            pytest.fail(f"optimizers.Signum: step() without a closure returned {returned!r:.60}, expected None.",
-                        pytrace=False)
+            fail(f"step() without a closure returned {returned!r:.60}, expected None.")
         if not torch.equal(p.grad, grad):
-            pytest.fail(f"optimizers.Signum: step {step} changed p.grad ({case.description}). The gradient is "
-                        "the caller's (clipping, logging, a second optimizer read it): compute "
-                        "g = p.grad + weight_decay * p out of place, never p.grad.add_(...).", pytrace=False)
+            fail(f"step {step} changed p.grad ({case.description}). The gradient is the caller's (clipping, "
+                 "logging, a second optimizer read it): compute g = p.grad + weight_decay * p out of place, "
+                 "never p.grad.add_(...).")
         if p.data_ptr() != memory:
-            pytest.fail(f"optimizers.Signum: step {step} gave the param new memory ({case.description}), as "
-                        "`p.data = p.data - ...` does: anything that shares p's memory (views of it, a flat "
-                        "buffer, a captured CUDA graph) no longer sees the update. Update p in place: "
-                        "p.add_(m.sign(), alpha=-lr).", pytrace=False)
+            fail(f"step {step} gave the param new memory ({case.description}), as `p.data = p.data - ...` does: "
+                 "anything that shares p's memory (views of it, a flat buffer, a captured CUDA graph) no longer "
+                 "sees the update. Update p in place: p.add_(m.sign(), alpha=-lr).")
         check_param(opt, p, expected_p, expected_m, step, f"the param ({case.description})")
 
 
@@ -316,12 +311,11 @@ def test_signum_skips_params_without_grad(device, dtype):
         with_grad.grad = torch.tensor(grad, device=device, dtype=dtype)
         opt.step()
     if not torch.equal(without_grad.detach(), torch.tensor(P0, device=device, dtype=dtype)):
-        pytest.fail("optimizers.Signum: a param whose .grad is None moved. Skip it (`if p.grad is None: "
-                    "continue`): it took no part in the loss, and weight decay alone must not move it.",
-                    pytrace=False)
+        fail("a param whose .grad is None moved. Skip it (`if p.grad is None: continue`): it took no part in the "
+             "loss, and weight decay alone must not move it.")
     if opt.state.get(without_grad):
-        pytest.fail("optimizers.Signum: a param whose .grad is None got state "
-                    f"{sorted(opt.state[without_grad])}. Skip it before creating any.", pytrace=False)
+        fail(f"a param whose .grad is None got state {sorted(opt.state[without_grad])}. Skip "
+             "it before creating any.")
 
 
 @pytest.mark.parametrize("momentum", [0.0, 0.9])
@@ -333,9 +327,8 @@ def test_signum_zero_grad_does_not_move(momentum, device, dtype):
         p.grad = torch.zeros_like(p)
         opt.step()
     if not torch.equal(p.detach(), torch.tensor(P0, device=device, dtype=dtype)):
-        pytest.fail(f"optimizers.Signum: with momentum {momentum}, zero gradients moved the param to "
-                    f"{p.detach().tolist()}. sign(0) is 0: use torch.sign, not a rule that maps 0 to +1 or -1.",
-                    pytrace=False)
+        fail(f"with momentum {momentum}, zero gradients moved the param to {p.detach().tolist()}. sign(0) is 0: "
+             "use torch.sign, not a rule that maps 0 to +1 or -1.")
 
 
 @pytest.mark.parametrize("outer_grad_mode", ["grad enabled", "inside torch.no_grad()"])
@@ -359,12 +352,11 @@ def test_signum_closure(outer_grad_mode, device, dtype):
     with torch.set_grad_enabled(outer_grad_mode == "grad enabled"):
         returned = opt.step(closure)
     if seen != [True]:
-        pytest.fail(f"optimizers.Signum: step(closure) ({outer_grad_mode}) called the closure {len(seen)} times, "
-                    f"grad enabled: {seen}. Call it once, inside `with torch.enable_grad():`, since step "
-                    "itself runs under no_grad and the closure must call backward().", pytrace=False)
+        fail(f"step(closure) ({outer_grad_mode}) called the closure {len(seen)} times, grad enabled: {seen}. "
+             "Call it once, inside `with torch.enable_grad():`, since step itself runs under no_grad and the "
+             "closure must call backward().")
     if returned is not losses[0]:
-        pytest.fail(f"optimizers.Signum: step(closure) returned {returned!r:.60}, not the closure's loss. "
-                    "Return what closure() returned.", pytrace=False)
+        fail(f"step(closure) returned {returned!r:.60}, not the closure's loss. Return what closure() returned.")
     expected = torch.tensor(P0, device=device, dtype=dtype) - 0.1 * torch.sign(target)
     assert_tensor(p.detach(), expected, what="the param after step(closure)",
                   hint="call the closure first: it computes the gradients that the update uses")
@@ -380,10 +372,9 @@ def test_signum_builds_no_graph(device, dtype):
         opt.step()
     buffer = opt.state.get(p, {}).get("momentum_buffer")
     if p.grad_fn is not None or not p.is_leaf or (buffer is not None and buffer.requires_grad):
-        pytest.fail(f"optimizers.Signum: step recorded an autograd graph (param grad_fn {p.grad_fn}, buffer "
-                    f"requires_grad {None if buffer is None else buffer.requires_grad}). Update under "
-                    "torch.no_grad() (decorate step with @torch.no_grad()), or the buffer drags every past "
-                    "step's graph along.", pytrace=False)
+        fail(f"step recorded an autograd graph (param grad_fn {p.grad_fn}, buffer requires_grad "
+             f"{None if buffer is None else buffer.requires_grad}). Update under torch.no_grad() (decorate step "
+             "with @torch.no_grad()), or the buffer drags every past step's graph along.")
 
 
 @pytest.mark.checks("Signum")
@@ -411,12 +402,12 @@ def test_signum_state_dict_round_trip(device, dtype):
         restored.step()
         for index, (p, c) in enumerate(zip(params, clones)):
             if not torch.equal(p.detach(), c.detach()):
-                pytest.fail(f"optimizers.Signum: after load_state_dict, param {index} differs from the original "
-                            f"run at step {step}. Everything a step needs must live in self.state[p] and "
-                            "self.param_groups, which state_dict() saves; nothing on self.", pytrace=False)
+                fail(f"after load_state_dict, param {index} differs from the original run at step {step}. "
+                     "Everything a step needs must live in self.state[p] and self.param_groups, which "
+                     "state_dict() saves; nothing on self.")
 
 
-@pytest.mark.parametrize("case", each_case(SIGNUM_CASES[1:4]))
+@pytest.mark.parametrize("case", cases("Signum", SIGNUM_CASES[1:4], ids=signum_id))
 def test_signum_noncontiguous_params(case, device, dtype):
     base = torch.tensor([P0, [2 * v for v in P0]], device=device, dtype=dtype)
     p = base.t().requires_grad_(True)  # (5, 2), a strided view: one step between rows is 1, not 2
@@ -451,9 +442,8 @@ def test_signum_rejects_bad_hyperparameters(kwargs, names, case, device):
             messages.append(str(error))
             raise
     if not any(name in messages[0].lower() for name in names):
-        pytest.fail(f"optimizers.Signum: raised ValueError({messages[0]!r}) for {case}, but the message should "
-                    f"name the argument ({' or '.join(map(repr, names))}), so the caller knows which one to fix.",
-                    pytrace=False)
+        fail(f"raised ValueError({messages[0]!r}) for {case}, but the message should name the argument "
+             f"({' or '.join(map(repr, names))}), so the caller knows which one to fix.")
 
 
 @pytest.mark.checks("Signum")
@@ -469,9 +459,9 @@ def test_signum_converges_on_rosenbrock(device, dtype):
         schedule.step()
     loss = rosenbrock_loss(x).item()
     if not loss < 0.5:
-        pytest.fail(f"optimizers.Signum(lr=0.2, momentum=0.9) with lr decaying by 0.97 per step left the "
-                    f"Rosenbrock loss at {loss:.3g} after 100 steps from {START} (a correct Signum gets below "
-                    "0.1; signSGD without momentum stalls near 6).", pytrace=False)
+        fail("Signum(lr=0.2, momentum=0.9) with lr decaying by 0.97 per step left the Rosenbrock loss at "
+             f"{loss:.3g} after 100 steps from {START} (a correct Signum gets below 0.1; signSGD without "
+             "momentum stalls near 6).")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -516,16 +506,13 @@ def checked_groups(model, weight_decay) -> list[dict]:
     groups = optimizers.decay_param_groups(model, weight_decay)
     if (not isinstance(groups, list) or len(groups) != 2 or not all(isinstance(g, dict) for g in groups)
             or not all({"params", "weight_decay"} <= set(g) for g in groups)):
-        pytest.fail(f"optimizers.decay_param_groups: expected a list of two dicts with keys 'params' and "
-                    f"'weight_decay', got {groups!r:.200}", pytrace=False)
+        fail(f"expected a list of two dicts with keys 'params' and 'weight_decay', got {groups!r:.200}")
     if not all(isinstance(g["params"], list) for g in groups):
-        pytest.fail("optimizers.decay_param_groups: each group's 'params' should be a list (a generator is used "
-                    "up after one pass).", pytrace=False)
+        fail("each group's 'params' should be a list (a generator is used up after one pass).")
     return groups
 
 
-@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.checks("decay_param_groups"), id=n)
-                                  for n in MODELS])
+@pytest.mark.parametrize("name", cases("decay_param_groups", MODELS))
 def test_decay_param_groups_membership_and_order(name, device):
     build, decay, no_decay = MODELS[name]
     model = build().to(device)
@@ -534,12 +521,11 @@ def test_decay_param_groups_membership_and_order(name, device):
                                             (groups[1], no_decay, 0.0, "ndim < 2")]:
         got = names_of(group["params"], model)
         if got != want:
-            pytest.fail(f"optimizers.decay_param_groups: the group of params with {rule} lists {got}, expected "
-                        f"{want}. Decide by p.ndim (not by name: norm layers have 1-D 'weight's), only params "
-                        "that require grad, each once, in model.parameters() order.", pytrace=False)
+            fail(f"the group of params with {rule} lists {got}, expected {want}. Decide by p.ndim (not by name: "
+                 "norm layers have 1-D 'weight's), only params that require grad, each once, in "
+                 "model.parameters() order.")
         if group["weight_decay"] != weight_decay:
-            pytest.fail(f"optimizers.decay_param_groups: the {rule} group has weight_decay "
-                        f"{group['weight_decay']!r}, expected {weight_decay}.", pytrace=False)
+            fail(f"the {rule} group has weight_decay {group['weight_decay']!r}, expected {weight_decay}.")
 
 
 @pytest.mark.checks("decay_param_groups")
@@ -549,9 +535,8 @@ def test_decay_param_groups_lists_tied_weights_once(device):
     names = names_of(params, model)
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
-        pytest.fail(f"optimizers.decay_param_groups: {repeated} listed more than once (embed.weight is also "
-                    "head.weight). An optimizer would update a tied weight twice per step; model.parameters() "
-                    "yields each Parameter once.", pytrace=False)
+        fail(f"{repeated} listed more than once (embed.weight is also head.weight). An optimizer would update a "
+             "tied weight twice per step; model.parameters() yields each Parameter once.")
 
 
 @pytest.mark.checks("decay_param_groups")
@@ -559,8 +544,7 @@ def test_decay_param_groups_skips_frozen_params(device):
     model = TiedModel().to(device)
     params = [p for g in checked_groups(model, 0.1) for p in g["params"]]
     if any(p is model.frozen.weight for p in params):
-        pytest.fail("optimizers.decay_param_groups: listed frozen.weight, which has requires_grad False. "
-                    "Frozen params stay out of the optimizer.", pytrace=False)
+        fail("listed frozen.weight, which has requires_grad False. Frozen params stay out of the optimizer.")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -572,8 +556,7 @@ def test_minimize_lbfgs_reaches_the_optimum(device, dtype):
     x0 = torch.tensor([0.5, 0.5], device=device, dtype=dtype)
     x = optimizers.minimize_lbfgs(rosenbrock_loss, x0)
     if not isinstance(x, torch.Tensor) or x.requires_grad:
-        pytest.fail(f"optimizers.minimize_lbfgs: expected a detached tensor (requires_grad False), got {x!r:.80}",
-                    pytrace=False)
+        fail(f"expected a detached tensor (requires_grad False), got {x!r:.80}")
     assert_tensor(x, torch.ones(2, device=device, dtype=dtype), atol=1e-3, rtol=0,
                   what="the minimizer of Rosenbrock found from (0.5, 0.5) in 20 LBFGS steps",
                   hint="the closure zeroes the grad, computes f(x), calls backward() and returns the loss")
@@ -616,14 +599,13 @@ def test_minimize_lbfgs_leaves_x0_alone(device, dtype):
             raise
         refused = str(error)
     if refused:  # LBFGS's own error, raised deep inside torch.optim, does not say why
-        pytest.fail(f"optimizers.minimize_lbfgs: torch.optim.LBFGS refused its param ({refused!r}) for an x0 "
-                    "that requires grad: x0.clone() is recorded by autograd, so the copy is no leaf. "
-                    "Detach first: x = x0.detach().clone().requires_grad_().", pytrace=False)
+        fail(f"torch.optim.LBFGS refused its param ({refused!r}) for an x0 that requires grad: x0.clone() is "
+             "recorded by autograd, so the copy is no leaf. Detach first: x = "
+             "x0.detach().clone().requires_grad_().")
     if x0.grad is not None:
-        pytest.fail("optimizers.minimize_lbfgs: x0.grad was filled in, so LBFGS optimized through x0. "
-                    "Optimize x = x0.detach().clone().requires_grad_() instead.", pytrace=False)
+        fail("x0.grad was filled in, so LBFGS optimized through x0. Optimize x = "
+             "x0.detach().clone().requires_grad_() instead.")
     if x.untyped_storage().data_ptr() == x0.untyped_storage().data_ptr():
-        pytest.fail("optimizers.minimize_lbfgs: the result shares memory with x0. Return a new tensor.",
-                    pytrace=False)
+        fail("the result shares memory with x0. Return a new tensor.")
     assert_tensor(x, torch.full((3,), 3.0, device=device, dtype=dtype), atol=1e-4, rtol=0,
                   what="the minimizer of sum (x - 3)^2", hint="LBFGS solves a quadratic in one step")

@@ -10,14 +10,14 @@ import torch
 import torch.nn.functional as F
 from torch.testing import make_tensor
 
-from katas.harness import assert_grad, assert_tensor, gradients, implementation, raises_value_error
+from katas.harness import assert_grad, assert_tensor, cases, fail, gradients, implementation, raises_value_error
 
 indexing = implementation(__file__)
 
 
-def checks(function: str, *cases: tuple) -> list:
-    """Parametrize a test over cases, each marked with the function it checks."""
-    return [pytest.param(*case, marks=pytest.mark.checks(function), id="-".join(map(str, case))) for case in cases]
+def joined(case: tuple) -> str:
+    """A test id for a case of several values: "10-4"."""
+    return "-".join(map(str, case))
 
 
 def in_float64(function, x: torch.Tensor, *args, **kwargs) -> tuple[torch.Tensor, torch.Tensor]:
@@ -83,7 +83,7 @@ def ce_cases(device: str) -> list[tuple[tuple[int, ...], torch.Tensor, dict, str
     ]
 
 
-@pytest.mark.parametrize("reduction", checks("cross_entropy", *([r] for r in REDUCTIONS)))
+@pytest.mark.parametrize("reduction", cases("cross_entropy", REDUCTIONS))
 def test_cross_entropy_values(reduction, device, dtype):
     for shape, targets, options, description in ce_cases(device):
         logits = make_tensor(shape, device=device, dtype=dtype, low=-3, high=3)
@@ -93,7 +93,7 @@ def test_cross_entropy_values(reduction, device, dtype):
                       hint=CE_HINT)
 
 
-@pytest.mark.parametrize("reduction", checks("cross_entropy", *([r] for r in REDUCTIONS)))
+@pytest.mark.parametrize("reduction", cases("cross_entropy", REDUCTIONS))
 def test_cross_entropy_gradients(reduction, device, dtype):
     """Gradients equal PyTorch's, also from non-contiguous logits; ignored targets get none."""
     for shape, targets, options, description in ce_cases(device):
@@ -119,10 +119,9 @@ def test_cross_entropy_huge_logits(device, dtype):
             result = indexing.cross_entropy(logits, targets, reduction=reduction)
             (grad,) = gradients(result, [logits], torch.ones_like(result))
             if not torch.isfinite(result).all() or (grad is not None and not torch.isfinite(grad).all()):
-                pytest.fail(f"indexing.cross_entropy: the {reduction!r} loss (or its gradient) for logits of "
-                            f"magnitude 1e4, shape {shape}, is not finite: exp(1e4) overflows to inf, and "
-                            "inf / inf is nan. Subtract each position's max logit over the classes before "
-                            "exp (log_softmax does), which changes nothing mathematically.", pytrace=False)
+                fail(f"the {reduction!r} loss (or its gradient) for logits of magnitude 1e4, shape {shape}, is "
+                     "not finite: exp(1e4) overflows to inf, and inf / inf is nan. Subtract each position's max "
+                     "logit over the classes before exp (log_softmax does), which changes nothing mathematically.")
             expected = F.cross_entropy(logits.detach().double(), targets, reduction=reduction).to(dtype)
             assert_tensor(result, expected, what=f"the {reduction!r} loss for logits of magnitude 1e4, shape {shape},",
                           rtol=1e-3, atol=1e-2, hint=CE_HINT)
@@ -177,7 +176,7 @@ def one_hot_of_valid(labels: torch.Tensor, num_classes: int, case: str, hint: st
         raise
     except (ValueError, RuntimeError, IndexError, TypeError) as error:
         failure = f"{type(error).__name__}({str(error)[:160]!r})"
-    pytest.fail(f"indexing.one_hot: raised {failure} for {case}, which is valid input.\nHint: {hint}", pytrace=False)
+    fail(f"raised {failure} for {case}, which is valid input.", hint)
 
 
 @pytest.mark.checks("one_hot")
@@ -214,9 +213,8 @@ ONE_HOT_ERRORS = [  # (case, labels, their dtype, num_classes, key words the mes
 ]
 
 
-@pytest.mark.parametrize("case, values, label_dtype, num_classes, keywords", [
-    pytest.param(*error, marks=pytest.mark.checks("one_hot"), id=error[0].replace(" ", "_")) for error in ONE_HOT_ERRORS
-])
+@pytest.mark.parametrize("case, values, label_dtype, num_classes, keywords",
+                         cases("one_hot", ONE_HOT_ERRORS, ids=lambda error: error[0].replace(" ", "_")))
 def test_one_hot_rejects_bad_labels(case, values, label_dtype, num_classes, keywords, device):
     labels = torch.tensor(values, dtype=label_dtype, device=device)
     with raises_value_error(*keywords, case=f"{case} {values} (num_classes={num_classes})"):
@@ -246,13 +244,13 @@ def test_split_heads_is_a_view(device):
     x = make_tensor((2, 5, 12), device=device, dtype=torch.float32, low=-2, high=2)
     result = indexing.split_heads(x, 3)
     if result.untyped_storage().data_ptr() != x.untyped_storage().data_ptr():
-        pytest.fail("indexing.split_heads: the result does not share x's storage, so it is a copy. "
-                    "view and transpose never copy; reshape may, contiguous() and clone() do.", pytrace=False)
+        fail("the result does not share x's storage, so it is a copy. view and transpose never copy; reshape "
+             "may, contiguous() and clone() do.")
     with torch.no_grad():
         result[1, 2, 3, 1] = 1234.0
     if x[1, 3, 2 * 4 + 1] != 1234.0:
-        pytest.fail("indexing.split_heads: writing result[1, 2, 3, 1] did not change x[1, 3, 9], the same "
-                    "element: the result must be a view of x (view, then transpose).", pytrace=False)
+        fail("writing result[1, 2, 3, 1] did not change x[1, 3, 9], the same element: the result must be a view "
+             "of x (view, then transpose).")
 
 
 @pytest.mark.checks("split_heads")
@@ -265,7 +263,7 @@ def test_split_heads_gradients(device, dtype):
     assert_grad(gradients(result, [x], upstream)[0], gradients(expected, [x], upstream)[0], name="x")
 
 
-@pytest.mark.parametrize("features, num_heads", checks("split_heads", (10, 4), (10, 3)))
+@pytest.mark.parametrize("features, num_heads", cases("split_heads", [(10, 4), (10, 3)], ids=joined))
 def test_split_heads_rejects_indivisible(features, num_heads, device):
     x = make_tensor((2, 5, features), device=device, dtype=torch.float32)
     with raises_value_error("num_heads", str(features), case=f"a last dim of {features} and num_heads={num_heads}"):
@@ -274,9 +272,9 @@ def test_split_heads_rejects_indivisible(features, num_heads, device):
 
 def assert_contiguous(result: torch.Tensor, case: str) -> None:
     if not result.is_contiguous():
-        pytest.fail(f"indexing.merge_heads: the result for {case} is not contiguous (strides "
-                    f"{result.stride()}). reshape returns a view whenever the strides allow one, and that "
-                    "view can be strided: transpose, then contiguous(), then view.", pytrace=False)
+        fail(f"the result for {case} is not contiguous (strides {result.stride()}). reshape returns a "
+             "view whenever the strides allow one, and that view can be strided: transpose, then "
+             "contiguous(), then view.")
 
 
 @pytest.mark.checks("merge_heads")
@@ -353,8 +351,8 @@ def test_patchify_gradients(device, dtype):
                     name="images")
 
 
-@pytest.mark.parametrize("shape, patch_size, size", checks(
-    "patchify", ((1, 2, 10, 8), 4, 10), ((1, 2, 8, 10), 4, 10), ((2, 1, 5, 5), 2, 5),
+@pytest.mark.parametrize("shape, patch_size, size", cases(
+    "patchify", [((1, 2, 10, 8), 4, 10), ((1, 2, 8, 10), 4, 10), ((2, 1, 5, 5), 2, 5)], ids=joined,
 ))
 def test_patchify_rejects_indivisible(shape, patch_size, size, device):
     images = make_tensor(shape, device=device, dtype=torch.float32)

@@ -14,7 +14,9 @@ import torch
 import torch.nn.functional as F
 from torch.testing import make_tensor
 
-from katas.harness import assert_grad, assert_tensor, gradients, implementation, raises_value_error, shape_words
+from katas.harness import (
+    assert_grad, assert_tensor, cases, fail, gradients, implementation, raises_value_error, shape_words,
+)
 
 einsum_ops = implementation(__file__)
 
@@ -88,11 +90,6 @@ CASES = {
 }
 
 
-def each_function(cases: dict) -> list:
-    """Parametrize a generic test over the cases, each tied to the function it checks."""
-    return [pytest.param(name, marks=pytest.mark.checks(name), id=name) for name in cases]
-
-
 def inputs(shapes: Shapes, device: str, dtype: torch.dtype, **options) -> list[torch.Tensor]:
     return [make_tensor(shape, device=device, dtype=dtype, low=-2, high=2, **options) for shape in shapes]
 
@@ -102,7 +99,7 @@ def in_float64(function: Callable, tensors: list[torch.Tensor], dtype: torch.dty
     return function(*(t.double() for t in tensors)).to(dtype)
 
 
-@pytest.mark.parametrize("name", each_function(CASES))
+@pytest.mark.parametrize("name", cases(lambda name: name, CASES))
 def test_values(name, device, dtype):
     case = CASES[name]
     for shapes in case.shapes:
@@ -112,7 +109,7 @@ def test_values(name, device, dtype):
                       hint=case.hint)
 
 
-@pytest.mark.parametrize("name", each_function(CASES))
+@pytest.mark.parametrize("name", cases(lambda name: name, CASES))
 def test_gradients(name, device, dtype):
     """Gradients flow to every input, also from non-contiguous (strided) inputs."""
     case = CASES[name]
@@ -127,7 +124,7 @@ def test_gradients(name, device, dtype):
             assert_grad(grad, want, name=f"input {position + 1}")
 
 
-@pytest.mark.parametrize("name", each_function(CASES))
+@pytest.mark.parametrize("name", cases(lambda name: name, CASES))
 def test_rejects_mismatched_shapes(name, device):
     for shapes in CASES[name].bad_shapes:
         args = inputs(shapes, device, torch.float32)
@@ -151,7 +148,5 @@ def test_pairwise_sq_dists_never_negative(device, dtype):
     x = 1000 + make_tensor((64, 3), device=device, dtype=dtype, low=-1e-3, high=1e-3)
     result = einsum_ops.pairwise_sq_dists(x, x)
     if (result < 0).any():
-        pytest.fail(f"einsum_ops.pairwise_sq_dists: {(result < 0).sum()} distances are negative "
-                    f"(smallest {result.min().item():.3g}). Rounding makes the expanded formula dip "
-                    "below zero for nearby points; a squared distance never may: clamp at zero.",
-                    pytrace=False)
+        fail(f"{(result < 0).sum()} distances are negative (smallest {result.min().item():.3g}). Rounding makes "
+             "the expanded formula dip below zero for nearby points; a squared distance never may: clamp at zero.")

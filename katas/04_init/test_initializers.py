@@ -13,7 +13,7 @@ import pytest
 import torch
 from torch import nn
 
-from katas.harness import assert_tensor, implementation, raises_value_error, where
+from katas.harness import assert_tensor, fail, implementation, raises_value_error
 
 initializers = implementation(__file__)
 
@@ -52,10 +52,10 @@ def assert_orthonormal(weight: torch.Tensor, gain: float, what: str) -> None:
     tolerance = (5e-5 if weight.dtype == torch.float32 else 1e-10) * gain ** 2
     error = float((gram - gain ** 2 * identity).abs().max())
     if weight.dtype == torch.float64 and tolerance < error < 5e-5 * gain ** 2:
-        pytest.fail(f"{where()}: {what} is a float64 tensor, but it is orthonormal only to float32 precision "
-                    f"(W W^T or W^T W is off from gain^2 I by {error:.1e}; float64 allows {tolerance:.0e}).\n"
-                    "Hint: draw the Gaussian in the tensor's dtype (torch.randn(..., dtype=tensor.dtype)): "
-                    "a float32 draw copied into a float64 tensor keeps float32's rounding errors.", pytrace=False)
+        fail(f"{what} is a float64 tensor, but it is orthonormal only to float32 precision (W W^T or W^T W is "
+             f"off from gain^2 I by {error:.1e}; float64 allows {tolerance:.0e}).",
+             "draw the Gaussian in the tensor's dtype (torch.randn(..., dtype=tensor.dtype)): a float32 draw "
+             "copied into a float64 tensor keeps float32's rounding errors.")
     if wide:
         product = f"W W^T of {what} (shape {tuple(weight.shape)}, as {rows} x {flat.shape[1]}: rows orthonormal)"
         hint = ("the rows of a wide matrix must be orthonormal: QR of a tall (cols, rows) Gaussian gives Q with "
@@ -74,13 +74,12 @@ def fill(tensor: torch.Tensor, **options) -> torch.Tensor:
     address = tensor.data_ptr()
     result = initializers.orthogonal_(tensor, **options)
     if result is not tensor:
-        pytest.fail("initializers.orthogonal_ returned a different object than the tensor it was given. Functions "
-                    "ending in `_` fill their argument in place and return that very tensor (`return tensor`), "
-                    "so that `w = orthogonal_(torch.empty(3, 5))` works too.", pytrace=False)
+        fail("returned a different object than the tensor it was given. Functions ending in `_` fill their "
+             "argument in place and return that very tensor (`return tensor`), so that "
+             "`w = orthogonal_(torch.empty(3, 5))` works too.")
     if tensor.data_ptr() != address:
-        pytest.fail("initializers.orthogonal_ gave the tensor new storage (`.data = ...` or `.set_(...)`): fill "
-                    "the existing memory with `tensor.copy_(...)`, so views of it see the values.",
-                    pytrace=False)
+        fail("gave the tensor new storage (`.data = ...` or `.set_(...)`): fill the existing memory with "
+             "`tensor.copy_(...)`, so views of it see the values.")
     return tensor
 
 
@@ -94,19 +93,18 @@ def test_fans_match_pytorch(device, dtype):
         expected = nn.init._calculate_fan_in_and_fan_out(weight)
         result = initializers.fans(weight)
         if not isinstance(result, tuple) or len(result) != 2:
-            pytest.fail(f"initializers.fans: for the weight of {name} returned {result!r}; expected a tuple "
-                        f"(fan_in, fan_out) = {expected}", pytrace=False)
+            fail(f"for the weight of {name} returned {result!r}; expected a tuple (fan_in, fan_out) = {expected}")
         if any(type(fan) is not int for fan in result):
-            pytest.fail(f"initializers.fans: for the weight of {name} returned {result!r}: fans are Python ints, "
-                        f"got types {[type(fan).__name__ for fan in result]} (tensor.shape holds ints; a torch "
-                        "product gives a tensor: use math.prod or int(...))", pytrace=False)
+            fail(f"for the weight of {name} returned {result!r}: fans are Python ints, got types "
+                 f"{[type(fan).__name__ for fan in result]} (tensor.shape holds ints; a torch product gives a "
+                 "tensor: use math.prod or int(...))")
         if result != expected:
             hint = ("fan_in = size(1) * receptive field, fan_out = size(0) * receptive field, where the receptive "
                     "field is the product of the dims from 2 on (the kernel's size)")
             if result == expected[::-1]:
                 hint = "fan_in and fan_out are swapped: a weight is (out, in, *kernel), so fan_in comes from size(1)"
-            pytest.fail(f"initializers.fans: for the weight of {name}, shape {tuple(weight.shape)}, returned "
-                        f"{result}, expected (fan_in, fan_out) = {expected}.\nHint: {hint}", pytrace=False)
+            fail(f"for the weight of {name}, shape {tuple(weight.shape)}, returned {result}, expected (fan_in, "
+                 f"fan_out) = {expected}.", hint)
 
 
 @pytest.mark.checks("fans")
@@ -150,13 +148,12 @@ def test_orthogonal_fills_a_parameter_that_requires_grad(device, dtype):
             raise
         leaf_error = str(error)
     if leaf_error:
-        pytest.fail(f"initializers.orthogonal_ failed on an nn.Parameter: {leaf_error}\nHint: an initializer is "
-                    "not part of the model's computation: fill the tensor inside `with torch.no_grad():`.",
-                    pytrace=False)
+        fail(f"failed on an nn.Parameter: {leaf_error}",
+             "an initializer is not part of the model's computation: fill the tensor inside "
+             "`with torch.no_grad():`.")
     if not (weight.requires_grad and weight.is_leaf):
-        pytest.fail("initializers.orthogonal_ left the Parameter with requires_grad="
-                    f"{weight.requires_grad}, grad_fn={weight.grad_fn}: filling it must not record autograd history "
-                    "(use torch.no_grad()) nor switch its grad off.", pytrace=False)
+        fail(f"left the Parameter with requires_grad={weight.requires_grad}, grad_fn={weight.grad_fn}: filling "
+             "it must not record autograd history (use torch.no_grad()) nor switch its grad off.")
     assert_orthonormal(weight, 2.0, "the filled Parameter with gain=2.0")
 
 
@@ -166,9 +163,8 @@ def test_orthogonal_returns_empty_tensors_unchanged(device):
         tensor = torch.empty(shape, device=device)
         result = initializers.orthogonal_(tensor)
         if result is not tensor or tensor.shape != shape:
-            pytest.fail(f"initializers.orthogonal_: an empty tensor of shape {shape} must come back unchanged, the "
-                        "same object (there is nothing to fill; return it before computing rows and cols).",
-                        pytrace=False)
+            fail(f"an empty tensor of shape {shape} must come back unchanged, the same object (there is nothing "
+                 "to fill; return it before computing rows and cols).")
 
 
 @pytest.mark.checks("orthogonal_")
@@ -186,12 +182,12 @@ def test_orthogonal_generator_makes_it_reproducible(device, dtype):
 
     for shape in [(4, 6), (6, 4)]:
         if not torch.equal(draw(shape, 0), draw(shape, 0)):
-            pytest.fail(f"initializers.orthogonal_: two calls with generators seeded alike gave different {shape} "
-                        "tensors. Draw every random number from `generator` (torch.randn(..., generator=generator)); "
-                        "the global RNG moves on between calls.", pytrace=False)
+            fail(f"two calls with generators seeded alike gave different {shape} tensors. Draw every "
+                 "random number from `generator` (torch.randn(..., generator=generator)); the global RNG "
+                 "moves on between calls.")
         if torch.equal(draw(shape, 0), draw(shape, 1)):
-            pytest.fail(f"initializers.orthogonal_: generators seeded 0 and 1 gave the same {shape} tensor: "
-                        "the result must come from the generator's random numbers.", pytrace=False)
+            fail(f"generators seeded 0 and 1 gave the same {shape} tensor: the result must come from the "
+                 "generator's random numbers.")
 
     # One generator used twice moves on, and the global RNG never notices it was used.
     generator = torch.Generator(device=device).manual_seed(0)
@@ -201,13 +197,13 @@ def test_orthogonal_generator_makes_it_reproducible(device, dtype):
     first = initializers.orthogonal_(torch.empty(4, 6, device=device, dtype=dtype), generator=generator).clone()
     second = initializers.orthogonal_(torch.empty(4, 6, device=device, dtype=dtype), generator=generator)
     if torch.equal(first, second):
-        pytest.fail("initializers.orthogonal_: two calls with the SAME generator gave the same tensor. Drawing from "
-                    "a generator moves its state on, so the second call must give a new matrix; do not re-seed "
-                    "anything from generator.initial_seed().", pytrace=False)
+        fail("two calls with the SAME generator gave the same tensor. Drawing from a generator moves its state "
+             "on, so the second call must give a new matrix; do not re-seed anything from "
+             "generator.initial_seed().")
     if not torch.equal(torch.rand(3, device=device), expected_global):
-        pytest.fail("initializers.orthogonal_: calling it with a generator changed torch's global RNG (the next "
-                    "torch.rand differs). With a generator, draw from it alone (torch.randn(..., "
-                    "generator=generator)); never torch.manual_seed inside a library function.", pytrace=False)
+        fail("calling it with a generator changed torch's global RNG (the next torch.rand differs). With a "
+             "generator, draw from it alone (torch.randn(..., generator=generator)); never torch.manual_seed "
+             "inside a library function.")
 
 
 @pytest.mark.checks("orthogonal_")
@@ -217,9 +213,8 @@ def test_orthogonal_without_generator_follows_torch_manual_seed(device, dtype):
         torch.manual_seed(1234)
         draws.append(initializers.orthogonal_(torch.empty(3, 5, device=device, dtype=dtype)).clone())
     if not torch.equal(*draws):
-        pytest.fail("initializers.orthogonal_: with generator=None, two calls after the same torch.manual_seed gave "
-                    "different tensors: draw from the global RNG (pass generator=None on to torch.randn).",
-                    pytrace=False)
+        fail("with generator=None, two calls after the same torch.manual_seed gave different tensors: draw from "
+             "the global RNG (pass generator=None on to torch.randn).")
 
 
 @pytest.mark.checks("orthogonal_")
@@ -237,12 +232,12 @@ def test_orthogonal_is_haar_distributed(device, dtype):
         z = means * math.sqrt(draws * max(shape))
         worst = divmod(int(z.abs().argmax()), shape[1])
         if z.abs().max() > limit:
-            pytest.fail(f"initializers.orthogonal_: over {draws} draws of a {shape} matrix, entry {list(worst)} "
-                        f"averages {means[worst].item():+.3f}; for uniformly (Haar) distributed matrices every "
-                        f"entry averages 0 (within about {limit / math.sqrt(draws * max(shape)):.2f} here).\n"
-                        "Hint: QR is unique only up to the sign of each column of Q, and LAPACK picks the signs "
-                        "by a fixed rule, not at random: multiply Q's columns by the signs of R's diagonal "
-                        "(q * r.diagonal().sign()).", pytrace=False)
+            fail(f"over {draws} draws of a {shape} matrix, entry {list(worst)} averages "
+                 f"{means[worst].item():+.3f}; for uniformly (Haar) distributed matrices every entry averages 0 "
+                 f"(within about {limit / math.sqrt(draws * max(shape)):.2f} here).",
+                 "QR is unique only up to the sign of each column of Q, and LAPACK picks the signs by a fixed "
+                 "rule, not at random: multiply Q's columns by the signs of R's diagonal (q * "
+                 "r.diagonal().sign()).")
 
 
 # init_weights ------------------------------------------------------------------------------------
@@ -291,9 +286,9 @@ def check_initialized(model: nn.Module, gain: float, before: dict, device, dtype
     if moved:
         listed = ", ".join(f"{name} ({was})" for name, was in list(moved.items())[:3])
         more = f" and {len(moved) - 3} more" if len(moved) > 3 else ""
-        pytest.fail(f"initializers.init_weights changed the dtype or device of {listed}{more}; the model is {dtype} on "
-                    f"{place}. Fill the existing tensors in place (nn.init.zeros_, fill_, copy_); "
-                    "`p.data = torch.zeros(n)` swaps in a new float32 CPU tensor.", pytrace=False)
+        fail(f"changed the dtype or device of {listed}{more}; the model is {dtype} on {place}. Fill the "
+             "existing tensors in place (nn.init.zeros_, fill_, copy_); `p.data = torch.zeros(n)` swaps in a "
+             "new float32 CPU tensor.")
     for name in ORTHOGONAL + NORMS:
         layer = model[name]
         if torch.equal(layer.weight.detach(), before[f"{name}.weight"]):
@@ -301,7 +296,7 @@ def check_initialized(model: nn.Module, gain: float, before: dict, device, dtype
             why = (f"{kind} is a subclass of nn.{base}: match with isinstance(module, ...), which subclasses "
                    "pass, not with type(module) == ... ." if name in ("dense", "norm") else
                    f"List nn.{kind} among the types you match with isinstance.")
-            pytest.fail(f"initializers.init_weights left {name}.weight ({kind}) as it was. {why}", pytrace=False)
+            fail(f"left {name}.weight ({kind}) as it was. {why}")
     for name in ORTHOGONAL:
         layer = model[name]
         assert_orthonormal(layer.weight, gain, f"{name}.weight ({type(layer).__name__}) after model.apply")
@@ -334,12 +329,11 @@ def test_init_weights_initializes_each_module_type(device, dtype):
     now = dict(model.named_parameters())
     replaced = [name for name in parameters if now.get(name) is not parameters[name]]
     if replaced:
-        pytest.fail(f"initializers.init_weights replaced the parameters {replaced} with new objects: fill them in "
-                    "place (orthogonal_, fill_, zero_), or an optimizer built before the init keeps training the "
-                    "old ones.", pytrace=False)
+        fail(f"replaced the parameters {replaced} with new objects: fill them in place (orthogonal_, fill_, "
+             "zero_), or an optimizer built before the init keeps training the old ones.")
     if not all(p.requires_grad and p.is_leaf for p in now.values()):
-        pytest.fail("initializers.init_weights left parameters that no longer require grad or have autograd "
-                    "history: fill them under torch.no_grad().", pytrace=False)
+        fail("left parameters that no longer require grad or have autograd history: fill them "
+             "under torch.no_grad().")
     check_initialized(model, math.sqrt(2.0), before, device, dtype)
 
 

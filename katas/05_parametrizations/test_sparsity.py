@@ -18,7 +18,7 @@ from torch import nn
 from torch.nn.utils import parametrize
 from torch.testing import make_tensor
 
-from katas.harness import assert_grad, assert_tensor, gradients, implementation, raises_value_error, where
+from katas.harness import assert_grad, assert_tensor, fail, gradients, implementation, raises_value_error
 
 sparsity = implementation(__file__)
 
@@ -43,13 +43,12 @@ def check_mask(mask: object, shape: tuple[int, ...], device: str, zeros: int, wh
     if type(mask) is not torch.Tensor or mask.dtype != torch.bool or mask.shape != shape or mask.device != device_of(device):
         described = (f"{type(mask).__name__}" if type(mask) is not torch.Tensor
                      else f"{mask.dtype} tensor of shape {tuple(mask.shape)} on {mask.device}")
-        pytest.fail(f"{where()}: {what} should be a bool tensor of shape {shape} on {device_of(device)} "
-                    f"(True keeps an entry, False zeroes it), got a {described}", pytrace=False)
+        fail(f"{what} should be a bool tensor of shape {shape} on {device_of(device)} (True keeps an entry, "
+             f"False zeroes it), got a {described}")
     if int((~mask).sum()) != zeros:
-        pytest.fail(f"{where()}: {what} has {int((~mask).sum())} False entries, expected exactly {zeros} "
-                    f"of {math.prod(shape)}. Count the zeros with round(sparsity * numel) (Python's round, "
-                    "not int(), which floors) and place exactly that many; a threshold like "
-                    "rand() < sparsity only hits the count on average.", pytrace=False)
+        fail(f"{what} has {int((~mask).sum())} False entries, expected exactly {zeros} of {math.prod(shape)}. "
+             "Count the zeros with round(sparsity * numel) (Python's round, not int(), which floors) and place "
+             "exactly that many; a threshold like rand() < sparsity only hits the count on average.")
 
 
 def smallest_first(weight: torch.Tensor, zeros: int) -> torch.Tensor:
@@ -66,17 +65,15 @@ def the_mask_buffer(module: nn.Module, what: str) -> torch.Tensor:
     buffers = dict(module.named_buffers())
     parameters = [name for name, p in module.named_parameters() if p.dtype == torch.bool]
     if len(buffers) != 1:
-        pytest.fail(f"{where()}: {what} should hold the mask as its one buffer (self.register_buffer("
-                    f"'mask', mask)), found buffers {sorted(buffers) or 'none'}"
-                    + (f" and the mask as parameter {parameters[0]!r}: a Parameter is for what the "
-                       "optimizer trains, a buffer for state that only travels with the module"
-                       if parameters else ". A plain attribute (self.mask = mask) is invisible to "
-                       ".to() and state_dict."), pytrace=False)
+        fail(f"{what} should hold the mask as its one buffer (self.register_buffer('mask', mask)), found buffers "
+             f"{sorted(buffers) or 'none'}"
+             + (f" and the mask as parameter {parameters[0]!r}: a Parameter is for what the optimizer trains, "
+                "a buffer for state that only travels with the module"
+                if parameters else ". A plain attribute (self.mask = mask) is invisible to .to() and state_dict."))
     (name, buffer), = buffers.items()
     if buffer.dtype != torch.bool:
-        pytest.fail(f"{where()}: {what} keeps the mask as a {buffer.dtype} buffer {name!r}; keep the bool mask "
-                    "as given (module.double() or .half() would convert a float buffer, never a bool one)",
-                    pytrace=False)
+        fail(f"{what} keeps the mask as a {buffer.dtype} buffer {name!r}; keep the bool mask as given "
+             "(module.double() or .half() would convert a float buffer, never a bool one)")
     return buffer
 
 
@@ -88,10 +85,9 @@ def original_of(layer: nn.Module, name: str = "weight") -> torch.Tensor:
     """The tensor the optimizer trains under a parametrization of layer.<name>."""
     __tracebackhide__ = True
     if not parametrize.is_parametrized(layer, name):
-        pytest.fail(f"sparsity.sparsify_: layer.{name} is not parametrized. Register the mask with "
-                    f"torch.nn.utils.parametrize.register_parametrization(layer, {name!r}, SparseMask(mask)); "
-                    "the trained tensor then lives at layer.parametrizations."
-                    f"{name}.original", pytrace=False)
+        fail(f"layer.{name} is not parametrized. Register the mask with "
+             f"torch.nn.utils.parametrize.register_parametrization(layer, {name!r}, SparseMask(mask)); the "
+             f"trained tensor then lives at layer.parametrizations.{name}.original")
     return getattr(layer.parametrizations, name).original
 
 
@@ -159,27 +155,25 @@ def test_random_mask_spreads_over_every_place(device):
                                               device=device) for seed in range(100)])
     times_masked = (~masks).sum(dim=0)
     if times_masked.min() < 25 or times_masked.max() > 75:
-        pytest.fail(f"sparsity.random_mask: over 100 seeds each place should be masked about 50 times, "
-                    f"but the counts per place are\n{times_masked.cpu()}\nPick the masked places uniformly "
-                    "among all numel places, e.g. the k smallest of numel uniform random scores.",
-                    pytrace=False)
+        fail("over 100 seeds each place should be masked about 50 times, but the counts per place "
+             f"are\n{times_masked.cpu()}\nPick the masked places uniformly among all numel places, e.g. the k "
+             "smallest of numel uniform random scores.")
     # Every place alike is not enough: the k masked places must be a uniformly random k-subset. There are
     # C(20, 10) = 184756 of them, so 100 seeds give about 100 different masks (under 1 repeat on average).
     distinct = torch.unique(masks.flatten(1), dim=0).shape[0]
     if distinct < 90:
-        pytest.fail(f"sparsity.random_mask: 100 seeds gave only {distinct} different (4, 5) masks with 10 zeros, "
-                    "out of 184756 possible: the masked places move together (shuffled rows, a shifted run, a "
-                    "fixed pattern). Choose the k places jointly at random over all numel places: the k "
-                    "smallest of numel uniform scores, or randperm(numel)[:k].", pytrace=False)
+        fail(f"100 seeds gave only {distinct} different (4, 5) masks with 10 zeros, out of 184756 possible: the "
+             "masked places move together (shuffled rows, a shifted run, a fixed pattern). Choose the k places "
+             "jointly at random over all numel places: the k smallest of numel uniform scores, or "
+             "randperm(numel)[:k].")
 
 
 @pytest.mark.checks("random_mask")
 def test_random_mask_varies_without_generator(device):
     masks = torch.stack([sparsity.random_mask((4, 5), 0.5, device=device) for _ in range(10)])
     if (masks == masks[0]).all():
-        pytest.fail("sparsity.random_mask: ten calls without a generator gave the same mask ten times. "
-                    "Without a generator use torch's global RNG (generator=None); never seed it yourself.",
-                    pytrace=False)
+        fail("ten calls without a generator gave the same mask ten times. Without a generator use torch's global "
+             "RNG (generator=None); never seed it yourself.")
 
 
 @pytest.mark.checks("random_mask")
@@ -214,9 +208,8 @@ def test_magnitude_mask_with_ties(device, dtype):
         check_mask(mask, (6, 8), device, zeros, f"magnitude_mask(integer weight with ties, {level})")
         dropped, kept = weight.abs()[~mask], weight.abs()[mask]
         if dropped.max() > kept.min():
-            pytest.fail(f"sparsity.magnitude_mask: with sparsity {level} it masks a weight of magnitude "
-                        f"{dropped.max().item():g} but keeps one of {kept.min().item():g}; mask the smallest "
-                        "magnitudes first.", pytrace=False)
+            fail(f"with sparsity {level} it masks a weight of magnitude {dropped.max().item():g} but keeps one "
+                 f"of {kept.min().item():g}; mask the smallest magnitudes first.")
 
 
 @pytest.mark.checks("magnitude_mask")
@@ -244,9 +237,9 @@ def test_sparse_mask_forward(device, dtype):
     before = weight.detach().clone()
     result = sparsity.SparseMask(mask)(weight)
     if not torch.equal(weight.detach(), before):
-        pytest.fail("sparsity.SparseMask: forward(weight) changed the weight it was given. Under a parametrization "
-                    "that weight is the trained original: return a new tensor (weight * self.mask), never "
-                    "weight.mul_(...) or weight[...] = 0.", pytrace=False)
+        fail("forward(weight) changed the weight it was given. Under a parametrization that weight "
+             "is the trained original: return a new tensor (weight * self.mask), never "
+             "weight.mul_(...) or weight[...] = 0.")
     zero = torch.zeros((), device=device, dtype=dtype)
     assert_tensor(result, torch.where(mask, weight.detach(), zero), what="SparseMask(mask)(weight)",
                   hint="weight * mask: the bool mask promotes to the weight's dtype")
@@ -262,20 +255,18 @@ def test_sparse_mask_keeps_mask_as_buffer(device):
     module = sparsity.SparseMask(mask)
     assert_tensor(the_mask_buffer(module, "SparseMask(mask)"), mask, what="the mask buffer")
     if list(module.parameters()):
-        pytest.fail("sparsity.SparseMask: the module has parameters; the mask is fixed state, not trained",
-                    pytrace=False)
+        fail("the module has parameters; the mask is fixed state, not trained")
     state = module.state_dict()
     if len(state) != 1:
-        pytest.fail(f"sparsity.SparseMask: state_dict() holds {sorted(state) or 'nothing'}, expected the mask alone. "
-                    "Register it as a persistent buffer (register_buffer('mask', mask); persistent=False leaves "
-                    "it out), so that saving a pruned model saves its mask.", pytrace=False)
+        fail(f"state_dict() holds {sorted(state) or 'nothing'}, expected the mask alone. Register it as a "
+             "persistent buffer (register_buffer('mask', mask); persistent=False leaves it out), so that saving "
+             "a pruned model saves its mask.")
     (key, saved), = state.items()
     assert_tensor(saved, mask, what=f"state_dict()[{key!r}]")
     for target in (device, "meta"):  # "meta" proves the move even on a machine without a GPU
         moved = the_mask_buffer(sparsity.SparseMask(mask).to(target), f"SparseMask(mask).to({target!r})")
         if moved.device != device_of(target):
-            pytest.fail(f"sparsity.SparseMask: after .to({target!r}) the mask is on {moved.device}",
-                        pytrace=False)
+            fail(f"after .to({target!r}) the mask is on {moved.device}")
 
 
 # sparsify_ -------------------------------------------------------------------------------------
@@ -287,16 +278,14 @@ def test_sparsify_registers_a_parametrization(device, dtype):
     before = layer.weight.detach().clone()
     result = sparsity.sparsify_(layer, 0.4)
     if result is not layer:
-        pytest.fail("sparsity.sparsify_ should return the module it sparsified (in place), "
-                    f"got {type(result).__name__}", pytrace=False)
+        fail(f"should return the module it sparsified (in place), got {type(result).__name__}")
     assert_tensor(original_of(layer), before, what="layer.parametrizations.weight.original",
                   hint="the original weight stays as it was; the mask is applied when the weight is read")
     if not isinstance(layer.parametrizations.weight[0], sparsity.SparseMask):
-        pytest.fail("sparsity.sparsify_: the parametrization on layer.weight should be a SparseMask, got "
-                    f"{type(layer.parametrizations.weight[0]).__name__}", pytrace=False)
+        fail("the parametrization on layer.weight should be a SparseMask, got "
+             f"{type(layer.parametrizations.weight[0]).__name__}")
     if parametrize.is_parametrized(layer, "bias"):
-        pytest.fail("sparsity.sparsify_(layer, 0.4) parametrized layer.bias too; only `name` is sparsified",
-                    pytrace=False)
+        fail("sparsify_(layer, 0.4) parametrized layer.bias too; only `name` is sparsified")
     zero = torch.zeros((), device=device, dtype=dtype)
     assert_tensor(layer.weight, torch.where(smallest_first(before, 12), before, zero),
                   what="layer.weight after sparsify_(layer, 0.4)",
@@ -318,16 +307,14 @@ def test_sparsify_random_method(device):
                   hint='method="random" masks places drawn from `generator` (pass it on to random_mask), '
                   "whatever the weights are")
     if all(torch.equal(zero_places(seed), seven) for seed in (1, 2, 3)):
-        pytest.fail('sparsity.sparsify_: method="random" gives the same zeros for seeds 1, 2, 3 and 7; '
-                    "draw the places from the generator", pytrace=False)
+        fail('method="random" gives the same zeros for seeds 1, 2, 3 and 7; draw the places from the generator')
 
 
 @pytest.mark.checks("sparsify_")
 def test_sparsify_other_name(device):
     layer = sparsity.sparsify_(linear(device, torch.float32), 0.4, name="bias")
     if parametrize.is_parametrized(layer, "weight"):
-        pytest.fail('sparsity.sparsify_(layer, 0.4, name="bias") parametrized layer.weight; '
-                    "sparsify the tensor `name` names", pytrace=False)
+        fail('sparsify_(layer, 0.4, name="bias") parametrized layer.weight; sparsify the tensor `name` names')
     original_of(layer, "bias")
     check_mask(layer.bias != 0, (5,), device, 2, 'the nonzeros of layer.bias after sparsify_(layer, 0.4, name="bias")')
 
@@ -340,8 +327,8 @@ def test_sparsify_rejects_bad_arguments(device):
         with raises_value_error(*keywords, case=case):
             sparsity.sparsify_(layer, **{"sparsity": 0.5, **options})
         if parametrize.is_parametrized(layer):
-            pytest.fail(f"sparsity.sparsify_ raised ValueError for {case} but left the layer parametrized: check "
-                        "the arguments first, before registering anything.", pytrace=False)
+            fail(f"raised ValueError for {case} but left the layer parametrized: check the arguments first, "
+                 "before registering anything.")
 
 
 @pytest.mark.checks("sparsify_")
@@ -350,22 +337,20 @@ def test_sparsify_mask_is_a_buffer(device):
     original_of(layer)
     trained = {name for name, _ in layer.named_parameters()}
     if trained != {"parametrizations.weight.original", "bias"}:
-        pytest.fail(f"sparsity.sparsify_: the optimizer would see the parameters {sorted(trained)}, expected "
-                    "only 'parametrizations.weight.original' and 'bias'; keep the mask as a buffer",
-                    pytrace=False)
+        fail(f"the optimizer would see the parameters {sorted(trained)}, expected only "
+             "'parametrizations.weight.original' and 'bias'; keep the mask as a buffer")
     mask = the_mask_buffer(layer, "the sparsified layer")
     assert_tensor(mask, layer.weight != 0, what="the mask buffer", hint="True where the weight is kept")
     if not any(key.startswith("parametrizations.weight.") and torch.equal(value, mask)
                for key, value in layer.state_dict().items() if value.dtype == torch.bool):
-        pytest.fail("sparsity.sparsify_: the mask is missing from layer.state_dict()", pytrace=False)
+        fail("the mask is missing from layer.state_dict()")
     x = torch.randn(3, 6)
     expected = layer(x).detach()
     for target in (device, "meta"):  # "meta" proves the move even on a machine without a GPU
         layer = layer.to(target)
         moved = the_mask_buffer(layer, f"the sparsified layer after .to({target!r})")
         if moved.device != device_of(target):
-            pytest.fail(f"sparsity.sparsify_: after layer.to({target!r}) the mask is on {moved.device}",
-                        pytrace=False)
+            fail(f"after layer.to({target!r}) the mask is on {moved.device}")
         if target != "meta":
             assert_tensor(layer(x.to(target)).detach(), expected.to(target), what=f"layer(x) after .to({target!r})")
 
@@ -399,13 +384,11 @@ def test_sparsify_survives_training(optimizer, device, dtype):
         step.step()
         regrown = int((layer.weight[masked] != 0).sum())
         if regrown:
-            pytest.fail(f"sparsity.sparsify_: after {optimizer} step {number}, {regrown} of the 15 masked "
-                        "weights are nonzero again. Zeroing the weight once does not last: the gradient "
-                        "(and momentum, Adam's moments) write to it. Apply the mask on every read with a "
-                        "parametrization.", pytrace=False)
+            fail(f"after {optimizer} step {number}, {regrown} of the 15 masked weights are nonzero again. "
+                 "Zeroing the weight once does not last: the gradient (and momentum, Adam's moments) write to "
+                 "it. Apply the mask on every read with a parametrization.")
     if torch.equal(layer.weight[~masked], before[~masked]):
-        pytest.fail(f"sparsity.sparsify_: {optimizer} did not change the kept weights in 20 steps; the "
-                    "gradient must still reach them", pytrace=False)
+        fail(f"{optimizer} did not change the kept weights in 20 steps; the gradient must still reach them")
 
 
 @pytest.mark.checks("sparsify_")
@@ -451,12 +434,11 @@ def test_symmetric_registers_on_a_nonsymmetric_weight(device, dtype):
     except NotImplementedError:
         raise
     except Exception as error:
-        pytest.fail(f"sparsity.Symmetric: register_parametrization raised {type(error).__name__}({error}). "
-                    "Registering calls right_inverse(current weight), which is not symmetric yet; "
-                    "right_inverse must accept any square matrix.", pytrace=False)
+        fail(f"register_parametrization raised {type(error).__name__}({error}). Registering calls "
+             "right_inverse(current weight), which is not symmetric yet; right_inverse must "
+             "accept any square matrix.")
     if not torch.equal(layer.weight, layer.weight.mT):
-        pytest.fail(f"sparsity.Symmetric: after registering, layer.weight is not symmetric:\n{layer.weight}",
-                    pytrace=False)
+        fail(f"after registering, layer.weight is not symmetric:\n{layer.weight}")
 
 
 @pytest.mark.checks("Symmetric")
@@ -486,11 +468,10 @@ def test_symmetric_stays_symmetric_in_training(optimizer, device, dtype):
         step.step()
         weight = layer.weight  # each read runs forward again
         if not torch.equal(weight, weight.mT):
-            pytest.fail(f"sparsity.Symmetric: after {optimizer} step {number} layer.weight is not symmetric:\n"
-                        f"{weight.detach()}", pytrace=False)
+            fail(f"after {optimizer} step {number} layer.weight is not symmetric:\n{weight.detach()}")
     if torch.equal(weight, before):
-        pytest.fail(f"sparsity.Symmetric: {optimizer} did not change layer.weight in 5 steps; the gradient "
-                    "must flow through forward to the original", pytrace=False)
+        fail(f"{optimizer} did not change layer.weight in 5 steps; the gradient must flow through "
+             "forward to the original")
 
 
 # make_permanent_ -------------------------------------------------------------------------------
@@ -510,21 +491,18 @@ def test_make_permanent_bakes_in_the_value(device, dtype):
     expected = layer.weight.detach().clone()
     result = sparsity.make_permanent_(layer)
     if result is not layer:
-        pytest.fail("sparsity.make_permanent_ should return the module it changed (in place), got "
-                    f"{type(result).__name__}", pytrace=False)
+        fail(f"should return the module it changed (in place), got {type(result).__name__}")
     if parametrize.is_parametrized(layer):
-        pytest.fail("sparsity.make_permanent_: the layer is still parametrized", pytrace=False)
+        fail("the layer is still parametrized")
     if type(layer.weight) is not nn.Parameter or not layer.weight.requires_grad:
-        pytest.fail("sparsity.make_permanent_: layer.weight should be a plain nn.Parameter that requires "
-                    f"grad, got {type(layer.weight).__name__} (requires_grad={layer.weight.requires_grad})",
-                    pytrace=False)
+        fail(f"layer.weight should be a plain nn.Parameter that requires grad, got {type(layer.weight).__name__} "
+             f"(requires_grad={layer.weight.requires_grad})")
     assert_tensor(layer.weight.detach(), expected, what="layer.weight after make_permanent_",
                   hint="keep the parametrized value (what layer.weight read), not the original: "
                   "remove_parametrizations(..., leave_parametrized=True)")
     names = sorted(name for name, _ in layer.named_parameters())
     if names != ["bias", "weight"]:
-        pytest.fail(f"sparsity.make_permanent_: the layer's parameters are {names}, expected ['bias', 'weight']",
-                    pytrace=False)
+        fail(f"the layer's parameters are {names}, expected ['bias', 'weight']")
 
 
 @pytest.mark.checks("make_permanent_")
@@ -535,8 +513,7 @@ def test_make_permanent_other_name(device):
     expected = layer.bias.detach().clone()
     sparsity.make_permanent_(layer, "bias")
     if parametrize.is_parametrized(layer, "bias") or not parametrize.is_parametrized(layer, "weight"):
-        pytest.fail('sparsity.make_permanent_(layer, "bias") should remove the parametrization of layer.bias '
-                    "and only that one", pytrace=False)
+        fail('make_permanent_(layer, "bias") should remove the parametrization of layer.bias and only that one')
     assert_tensor(layer.bias.detach(), expected, what="layer.bias after make_permanent_(layer, 'bias')")
 
 

@@ -15,7 +15,7 @@ import torch
 from torch.distributions import LogNormal, Normal, TransformedDistribution, kl_divergence
 from torch.distributions.transforms import ExpTransform
 
-from katas.harness import assert_grad, assert_tensor, gradients, implementation, raises_value_error, where
+from katas.harness import assert_grad, assert_tensor, fail, gradients, implementation, raises_value_error
 
 reparam = implementation(__file__)
 
@@ -29,11 +29,6 @@ def tensor(values, device, dtype, requires_grad=False) -> torch.Tensor:
 
 def generator(device: str, seed: int) -> torch.Generator:
     return torch.Generator(device=device).manual_seed(seed)
-
-
-def fail(message: str, hint: str) -> None:
-    __tracebackhide__ = True
-    pytest.fail(f"{where()}: {message}\nHint: {hint}", pytrace=False)
 
 
 def assert_structure(result, shape: tuple[int, ...], dtype: torch.dtype, device: str, what: str, hint: str) -> None:

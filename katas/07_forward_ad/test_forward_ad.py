@@ -15,7 +15,7 @@ import pytest
 import torch
 from torch.testing import make_tensor
 
-from katas.harness import assert_tensor, implementation, raises_value_error, shape_words
+from katas.harness import assert_tensor, cases, fail, implementation, raises_value_error, shape_words
 
 forward_ad = implementation(__file__)
 
@@ -68,11 +68,6 @@ CASES = {
     "0-dim x and f(x): t ** 3": Case((), (), lambda t: t ** 3, lambda t: 3 * t ** 2),
 }
 SCALAR_CASES = ["(x ** 2).sum()", "X.logsumexp((0, 1)), (2, 3) -> ()", "0-dim x and f(x): t ** 3"]
-
-
-def checks(function: str, names) -> list:
-    """Parametrize a test over case names, each tied to the function it checks."""
-    return [pytest.param(name, marks=pytest.mark.checks(function), id=name) for name in names]
 
 
 @dataclass
@@ -226,20 +221,20 @@ def vector(device, dtype, shape=(4,)):
     return make_tensor(shape, device=device, dtype=dtype, low=-2, high=2)
 
 
-def check_pair(result, function: str) -> tuple[torch.Tensor, torch.Tensor]:
+def check_pair(result) -> tuple[torch.Tensor, torch.Tensor]:
     if not isinstance(result, tuple) or len(result) != 2:
-        pytest.fail(f"forward_ad.{function}: expected a tuple (f(x), J v), got {type(result).__name__}", pytrace=False)
+        fail(f"expected a tuple (f(x), J v), got {type(result).__name__}")
     return result
 
 
 # ---------------------------------------------------------------- jvp
 
 
-@pytest.mark.parametrize("name", checks("jvp", CASES))
+@pytest.mark.parametrize("name", cases("jvp", CASES))
 def test_jvp_values(name, device, dtype):
     p = setup(name, device, dtype)
     v = make_tensor(p.x.shape, device=device, dtype=dtype, low=-1, high=1)
-    value, tangent = check_pair(forward_ad.jvp(p.f, p.x, v), "jvp")
+    value, tangent = check_pair(forward_ad.jvp(p.f, p.x, v))
     assert_tensor(value, p.f64(p.x64).to(dtype), what=f"f(x), the first result, for f = {name}",
                   hint="return f evaluated at x itself (the primal), not the dual tensor or the tangent")
     expected = times(p.jacobian64(), v.double()).to(dtype)
@@ -252,7 +247,7 @@ def test_jvp_values(name, device, dtype):
 def test_jvp_of_a_constant_is_zeros(device, dtype):
     x = vector(device, dtype, (3,))
     constant = torch.tensor([5.0, -1.0], device=device, dtype=dtype)
-    value, tangent = check_pair(forward_ad.jvp(lambda x: constant, x, torch.ones_like(x)), "jvp")
+    value, tangent = check_pair(forward_ad.jvp(lambda x: constant, x, torch.ones_like(x)))
     assert_tensor(value, constant, what="f(x) for a constant f")
     assert_tensor(tangent, torch.zeros_like(constant), what="J v for a constant f",
                   hint="an output that does not depend on x has no tangent: unpack_dual gives None there, "
@@ -262,7 +257,7 @@ def test_jvp_of_a_constant_is_zeros(device, dtype):
 @pytest.mark.checks("jvp")
 def test_jvp_uses_the_functions_jvp_not_its_backward(device, dtype):
     a, x, v = matrix(device, dtype), vector(device, dtype), vector(device, dtype)
-    value, tangent = check_pair(forward_ad.jvp(lambda x: MatVecBackwardForgetsTranspose.apply(x, a), x, v), "jvp")
+    value, tangent = check_pair(forward_ad.jvp(lambda x: MatVecBackwardForgetsTranspose.apply(x, a), x, v))
     assert_tensor(value, (a.double() @ x.double()).to(dtype), what="f(x) for a custom autograd.Function")
     assert_tensor(tangent, (a.double() @ v.double()).to(dtype), what="J v for a custom autograd.Function with a wrong "
                   "backward and a correct jvp", hint="forward mode runs the Function's jvp and never its backward: "
@@ -272,7 +267,7 @@ def test_jvp_uses_the_functions_jvp_not_its_backward(device, dtype):
 @pytest.mark.checks("jvp")
 def test_jvp_is_automatic_differentiation(device, dtype):
     x, v = vector(device, dtype, (5,)), vector(device, dtype, (5,))
-    value, tangent = check_pair(forward_ad.jvp(StraightThroughRound.apply, x, v), "jvp")
+    value, tangent = check_pair(forward_ad.jvp(StraightThroughRound.apply, x, v))
     assert_tensor(value, torch.round(x), what="f(x) for a straight-through round")
     assert_tensor(tangent, v, what="J v for a straight-through round (its jvp passes v through)", hint=AD_HINT)
 
@@ -289,7 +284,7 @@ def test_jvp_rejects_v_of_another_shape(device):
 # ---------------------------------------------------------------- directional_derivative
 
 
-@pytest.mark.parametrize("name", checks("directional_derivative", SCALAR_CASES))
+@pytest.mark.parametrize("name", cases("directional_derivative", SCALAR_CASES))
 def test_directional_derivative_values(name, device, dtype):
     p = setup(name, device, dtype)
     v = make_tensor(p.x.shape, device=device, dtype=dtype, low=-1, high=1)
@@ -330,7 +325,7 @@ def test_directional_derivative_rejects_non_scalar_f(device):
 # ---------------------------------------------------------------- jacobian_forward
 
 
-@pytest.mark.parametrize("name", checks("jacobian_forward", CASES))
+@pytest.mark.parametrize("name", cases("jacobian_forward", CASES))
 def test_jacobian_forward_values(name, device, dtype):
     p = setup(name, device, dtype)
     expected = reverse_jacobian(p.f64, p.x64).to(dtype)
@@ -372,11 +367,10 @@ ROUNDING = {torch.float32: {"rtol": 1e-3, "atol": 1e-4}, torch.float64: {}}
 
 def verdict(result, expected: bool, what: str, hint: str) -> None:
     if type(result) is not bool:
-        pytest.fail(f"forward_ad.check_backward returned {type(result).__name__} for {what}, expected a Python "
-                    "bool (a 0-dim tensor is not one: use bool(...) or .item())", pytrace=False)
+        fail(f"returned {type(result).__name__} for {what}, expected a Python bool (a 0-dim tensor is not one: "
+             "use bool(...) or .item())")
     if result is not expected:
-        pytest.fail(f"forward_ad.check_backward returned {result} for {what}, expected {expected}.\nHint: {hint}",
-                    pytrace=False)
+        fail(f"returned {result} for {what}, expected {expected}.", hint)
 
 
 CORRECT_FUNCTIONS = list(CASES) + ["Cube (custom Function)", "MatVec (custom Function)",
@@ -395,7 +389,7 @@ def correct_function(name: str, device: str, dtype: torch.dtype):
     return p.f, p.x
 
 
-@pytest.mark.parametrize("name", checks("check_backward", CORRECT_FUNCTIONS))
+@pytest.mark.parametrize("name", cases("check_backward", CORRECT_FUNCTIONS))
 def test_check_backward_passes_correct_functions(name, device, dtype):
     f, x = correct_function(name, device, dtype)
     verdict(forward_ad.check_backward(f, x, **ROUNDING[dtype]), True, f"f = {name}, whose backward is correct",
@@ -453,12 +447,12 @@ def test_check_backward_draws_from_the_generator(device):
     before, generator_before = global_rng_states(device), generator.get_state()
     verdict(forward_ad.check_backward(f, x, generator=generator), True, "x ** 3 with a generator", hint="")
     if any(not torch.equal(b, a) for b, a in zip(before, global_rng_states(device))):
-        pytest.fail("forward_ad.check_backward drew from the global random generator although a generator was "
-                    "passed.\nHint: draw u and v with torch.randn(shape, generator=generator, dtype=..., device=...), "
-                    "so a seeded generator makes the check reproducible", pytrace=False)
+        fail("drew from the global random generator although a generator was passed.",
+             "draw u and v with torch.randn(shape, generator=generator, dtype=..., device=...), so a seeded "
+             "generator makes the check reproducible")
     if torch.equal(generator.get_state(), generator_before):
-        pytest.fail("forward_ad.check_backward never drew from the generator passed in.\nHint: draw u and v with "
-                    "torch.randn(shape, generator=generator, ...)", pytrace=False)
+        fail("never drew from the generator passed in.",
+             "draw u and v with torch.randn(shape, generator=generator, ...)")
 
 
 @pytest.mark.checks("check_backward")
@@ -471,9 +465,8 @@ def test_check_backward_draws_num_directions_pairs(device):
                 f"x ** 3 with num_directions={num_directions}", hint="")
         states.append(generator.get_state())
     if torch.equal(*states):
-        pytest.fail("forward_ad.check_backward drew as many random numbers for num_directions=8 as for "
-                    "num_directions=1.\nHint: draw a fresh pair (u, v) for each of the num_directions checks",
-                    pytrace=False)
+        fail("drew as many random numbers for num_directions=8 as for num_directions=1.",
+             "draw a fresh pair (u, v) for each of the num_directions checks")
 
 
 @pytest.mark.checks("check_backward")
@@ -483,7 +476,7 @@ def test_check_backward_leaves_x_alone(device):
         x = vector(device, torch.float64, (5,)).requires_grad_(requires_grad)
         verdict(forward_ad.check_backward(f, x), True, f"x ** 3 at an x with requires_grad={requires_grad}", hint="")
         if x.requires_grad != requires_grad or x.grad is not None:
-            pytest.fail(f"forward_ad.check_backward changed the caller's x: requires_grad is now {x.requires_grad} "
-                        f"(was {requires_grad}) and x.grad is {'set' if x.grad is not None else 'None'}.\nHint: work "
-                        "on x.detach().requires_grad_() and take gradients with torch.autograd.grad, which "
-                        "returns them instead of accumulating them in .grad", pytrace=False)
+            fail(f"changed the caller's x: requires_grad is now {x.requires_grad} (was {requires_grad}) and "
+                 f"x.grad is {'set' if x.grad is not None else 'None'}.",
+                 "work on x.detach().requires_grad_() and take gradients with torch.autograd.grad, which returns "
+                 "them instead of accumulating them in .grad")

@@ -13,7 +13,7 @@ import pytest
 import torch
 from torch.testing import make_tensor
 
-from katas.harness import assert_grad, assert_tensor, gradients, implementation, raises_value_error, shape_words, where
+from katas.harness import assert_grad, assert_tensor, fail, gradients, implementation, raises_value_error, shape_words
 
 pitfalls = implementation(__file__)
 
@@ -127,10 +127,10 @@ def test_stable_log_softmax_huge_logits(device, dtype, dim):
     x = huge_logits(device, dtype)
     result = pitfalls.stable_log_softmax(x, dim=dim)
     if type(result) is torch.Tensor and result.shape == x.shape and not result.isfinite().all():
-        pytest.fail(f"{where()}: {int((~result.isfinite()).sum())} of {result.numel()} results are not finite for "
-                    f"logits of magnitude 1e4 (dim={dim}). exp(1e4) is inf, inf / inf and inf - inf are "
-                    "nan, and log(0) is -inf: subtract the max along dim before exp, and never take the "
-                    "log of a softmax that has underflowed to 0.", pytrace=False)
+        fail(f"{int((~result.isfinite()).sum())} of {result.numel()} results are not finite for logits "
+             f"of magnitude 1e4 (dim={dim}). exp(1e4) is inf, inf / inf and inf - inf are nan, and "
+             "log(0) is -inf: subtract the max along dim before exp, and never take the log of a softmax "
+             "that has underflowed to 0.")
     expected = log_softmax_in_float64(x, dim)
     assert_tensor(result, expected.to(dtype), what=f"the result for logits of magnitude 1e4, dim={dim}",
                   hint="subtracting the max keeps every exp in [0, 1], and shifts the answer by nothing")
@@ -189,8 +189,8 @@ def check_gradient(x: torch.Tensor, mask: torch.Tensor, dim: int, result: torch.
     upstream = torch.randn_like(result)
     (grad,) = gradients(result, [x], upstream)
     if grad is not None and not grad.isfinite().all():
-        pytest.fail(f"{where()}: {int((~grad.isfinite()).sum())} of {grad.numel()} gradient "
-                    f"entries are nan or inf (shape {tuple(x.shape)}, dim={dim}). {trap}", pytrace=False)
+        fail(f"{int((~grad.isfinite()).sum())} of {grad.numel()} gradient entries are nan or inf (shape "
+             f"{tuple(x.shape)}, dim={dim}). {trap}")
     assert_grad(grad, mean_gradient(mask, dim, upstream), name="x", hint=MASK_HINT)
 
 
@@ -217,10 +217,10 @@ def test_masked_mean_ignores_inf_and_nan_padding(device, dtype):
         x = garbage_padding(clean, mask).requires_grad_()
         result = pitfalls.masked_mean(x, mask, dim)
         if type(result) is torch.Tensor and result.is_floating_point() and not result.isfinite().all():
-            pytest.fail(f"{where()}: {int((~result.isfinite()).sum())} of {result.numel()} results "
-                        f"are nan or inf when the masked-out entries hold inf and nan (shape {shape}, dim={dim}). "
-                        "nan * 0 is nan and inf * 0 is nan: multiplying by the mask does not remove them. "
-                        "Select with torch.where(mask, x, 0) (or masked_fill) instead.", pytrace=False)
+            fail(f"{int((~result.isfinite()).sum())} of {result.numel()} results are nan or inf when the "
+                 f"masked-out entries hold inf and nan (shape {shape}, dim={dim}). nan * 0 is nan and inf * 0 "
+                 "is nan: multiplying by the mask does not remove them. Select with torch.where(mask, x, 0) "
+                 "(or masked_fill) instead.")
         assert_tensor(result, mean_of_kept(clean, mask, dim), what=f"the result for shape {shape}, dim={dim} "
                       "with inf and nan under the mask", hint=MASK_HINT)
         check_gradient(x, mask, dim, result, trap=(
@@ -288,16 +288,16 @@ def check_names(module: torch.nn.Module, expected: list[str], situation: str) ->
     before = {name: p.grad.clone() for name, p in module.named_parameters() if p.grad is not None}
     result = pitfalls.nonfinite_grads(module)
     if type(result) is not list or result != expected:
-        pytest.fail(f"{where()} returned {result!r} for {situation}; expected {expected!r}. "
-                    "List the names of the parameters whose .grad holds a nan, an inf or a -inf, in "
-                    "named_parameters() order, skipping those whose .grad is None.", pytrace=False)
+        fail(f"returned {result!r} for {situation}; expected {expected!r}. List the names of the "
+             "parameters whose .grad holds a nan, an inf or a -inf, in named_parameters() order, skipping "
+             "those whose .grad is None.")
     for name, parameter in module.named_parameters():
         grad, old = parameter.grad, before.get(name)
         untouched = (grad is None and old is None) or (
             grad is not None and old is not None and bool(((grad == old) | (grad.isnan() & old.isnan())).all()))
         if not untouched:
-            pytest.fail(f"{where()} changed the gradient of {name!r}: it should only look "
-                        "at the gradients (no nan_to_num_, zero_ or assignment to .grad).", pytrace=False)
+            fail(f"changed the gradient of {name!r}: it should only look at the gradients (no nan_to_num_, zero_ "
+                 "or assignment to .grad).")
 
 
 @pytest.mark.checks("nonfinite_grads")
@@ -351,14 +351,13 @@ def test_save_sample_file_holds_one_sample(device, dtype, tmp_path):
         pitfalls.save_sample(batch, index, str(path) if number % 2 else path)
         what = f"batch of shape {shape}{' (transposed)' if transposed else ''}, index {index}"
         if not path.is_file():
-            pytest.fail(f"{where()} wrote no file at the path it was given ({what}).", pytrace=False)
+            fail(f"wrote no file at the path it was given ({what}).")
         sample, size = batch[index], os.path.getsize(path)
         if not sample.nbytes <= size < batch.nbytes // 4:
-            pytest.fail(f"{where()} wrote {size} bytes for a sample of {sample.nbytes} bytes, from "
-                        f"a batch of {batch.nbytes} bytes ({what}). batch[index] is a view into the batch's "
-                        "storage, and torch.save writes whole storages: save a copy that owns just the "
-                        "sample (.clone()). Note that .contiguous() of an already contiguous row copies "
-                        "nothing.", pytrace=False)
+            fail(f"wrote {size} bytes for a sample of {sample.nbytes} bytes, from a batch of {batch.nbytes} "
+                 f"bytes ({what}). batch[index] is a view into the batch's storage, and torch.save writes whole "
+                 "storages: save a copy that owns just the sample (.clone()). Note that .contiguous() of an "
+                 "already contiguous row copies nothing.")
         loaded = torch.load(path, map_location=sample.device, weights_only=True)
         assert_tensor(loaded, sample, what=f"the tensor loaded back ({what})", rtol=0, atol=0,
                       hint="save batch[index] itself: same shape, dtype, device and values")

@@ -73,7 +73,7 @@ def why_not_caught(kata: Kata, mutant: Path, run) -> str:
     mistake = ast.get_docstring(ast.parse(mutant.read_text()))
     if run.report.kata(kata.folder).broken:
         return f"mutant {mutant.name} does not even import\n{run.tail()}"
-    failures = [t for t in run.report.tests().values() if t.outcome is Outcome.FAILED]
+    failures = [t for t in run.report.tests().values() if t.outcome in (Outcome.FAILED, Outcome.BLOCKED)]
     if not failures:
         return (f"{kata.folder}: the known-wrong solution {mutant.name} passes every test, so a student making "
                 f"this mistake would be told it is right. The mistake: {mistake}\nAdd a test that catches it.")

@@ -85,8 +85,10 @@ def test_report_json_is_the_documented_schema(toy):
     (kata,) = data["katas"]
     assert (kata["folder"], kata["points"], kata["max_points"], kata["broken"]) == ("01_toy", 3, 3, "")
     double = kata["functions"][0]
-    assert set(double) == {"name", "status", "points", "max_points", "tests", "skipped_because", "first_failure", "results"}
-    assert set(double["tests"]) == {"passed", "failed", "not_started", "broken", "skipped", "not_run", "deselected"}
+    assert set(double) == {"name", "status", "points", "max_points", "tests", "skipped_because", "blocked_by",
+                           "first_failure", "results"}
+    assert set(double["tests"]) == {"passed", "failed", "not_started", "blocked", "broken", "skipped", "not_run",
+                                    "deselected"}
     assert RunReport.from_json(data).to_json() == data, "the JSON reads back to the same report"
 
 

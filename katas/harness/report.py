@@ -26,6 +26,7 @@ class TestResult:
     reason: str = ""  # why it was skipped
     error: str = ""  # the exception type of a failure: AssertionError, NameError, ...
     message: str = ""  # a failure's teaching message (the harness's one-liner when there is one)
+    blocked_by: str = ""  # the other kata function it failed inside (outcome BLOCKED)
 
     @property
     def failed_on_a_name(self) -> bool:
@@ -58,7 +59,11 @@ class FunctionResult:
 
     @property
     def first_failure(self) -> TestResult | None:
-        return next((t for t in self.tests if t.outcome is Outcome.FAILED), None)
+        return next((t for t in self.tests if t.outcome in (Outcome.FAILED, Outcome.BLOCKED)), None)
+
+    @property
+    def blockers(self) -> list[str]:
+        return sorted({t.blocked_by for t in self.tests if t.outcome is Outcome.BLOCKED})
 
 
 @dataclass
@@ -105,6 +110,7 @@ class RunReport:
                     "max_points": f.max_points,
                     "tests": {o.name.lower(): f.count(o) for o in Outcome} | {"deselected": f.deselected},
                     "skipped_because": f.skip_reasons,
+                    "blocked_by": f.blockers,
                     "first_failure": asdict(failure) if failure else None,
                     "results": [asdict(t) for t in f.tests],
                 })

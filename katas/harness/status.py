@@ -16,6 +16,7 @@ class Outcome(str, Enum):
     PASSED = "passed"
     FAILED = "failed"
     NOT_STARTED = "not started"  # it reached a stub's NotImplementedError
+    BLOCKED = "blocked"  # it failed inside another kata function that the checked one calls
     BROKEN = "broken"  # the kata module does not import
     SKIPPED = "skipped"  # it cannot run here (no CUDA): neither for nor against the function
     NOT_RUN = "not run"  # expected, but no result came (stopped early, crashed, killed)
@@ -30,6 +31,7 @@ class Status(str, Enum):
     DONE = "done"
     FAILING = "failing"
     NOT_STARTED = "not started"
+    BLOCKED = "blocked"  # written, but every test that does not pass fails inside another function
     BROKEN = "broken"
     SKIPPED = "skipped"  # every test of it was skipped: nothing says it works
     NOT_RUN = "not run"  # some or all of its tests gave no result, and none failed
@@ -53,7 +55,9 @@ def decide(outcomes: Iterable[Outcome]) -> Status:
         return Status.FAILING
     if all(o is Outcome.NOT_STARTED for o in counted):
         return Status.NOT_STARTED
-    if Outcome.NOT_STARTED in counted:
+    if all(o in (Outcome.PASSED, Outcome.BLOCKED) for o in counted):
+        return Status.BLOCKED
+    if Outcome.NOT_STARTED in counted or Outcome.BLOCKED in counted:
         return Status.FAILING  # written in part: some tests pass, others reach a stub
     return Status.NOT_RUN
 

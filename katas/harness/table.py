@@ -2,34 +2,53 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
+from .kata import Kata
 from .report import KataResult, RunReport
 from .status import Outcome, Status
 
 COLORS = {Status.DONE: {"green": True}, Status.FAILING: {"red": True}, Status.BROKEN: {"red": True, "bold": True},
-          Status.NOT_STARTED: {"yellow": True}}
+          Status.NOT_STARTED: {"yellow": True}, Status.BLOCKED: {"yellow": True}}
 
 
-def lines(report: RunReport) -> list[tuple[str, dict]]:
+def lines(report: RunReport, katas: dict[str, Kata]) -> list[tuple[str, dict]]:
     """(text, terminal markup) per line, for every kata the run collected tests of."""
     rendered = []
     for kata in report.katas:
-        rendered += _kata_lines(kata)
+        rendered += _kata_lines(kata, katas[kata.folder])
     return rendered
 
 
-def _kata_lines(kata: KataResult) -> list[tuple[str, dict]]:
-    head = f"{kata.folder:<22} {kata.title:<52} {kata.points}/{kata.max_points} points"
-    deselected = sum(f.deselected for f in kata.functions)
+def only_known_bugs(result: KataResult, kata: Kata) -> bool:
+    """The kata is as handed out: its buggy functions fail, every other one is not started."""
+    others = [f for f in result.functions if f.tests and f.name not in kata.ships_with_bug]
+    return bool(kata.ships_with_bug) and bool(others) and all(f.status is Status.NOT_STARTED for f in others)
+
+
+def _kata_lines(result: KataResult, kata: Kata) -> list[tuple[str, dict]]:
+    head = f"{result.folder:<22} {result.title:<52} {result.points}/{result.max_points} points"
+    deselected = sum(f.deselected for f in result.functions)
     if deselected:
         head += f" ({deselected} tests not selected: only what ran counts)"
     rendered = [(head, {})]
-    if kata.broken:
-        return rendered + [(f"   {kata.broken}", COLORS[Status.BROKEN])]
-    for function in kata.functions:
+    if result.broken:
+        return rendered + [(f"   {result.broken}", COLORS[Status.BROKEN])]
+    untouched = only_known_bugs(result, kata)
+    for function in result.functions:
         if not function.tests:
             continue  # deselected, or not collected in this run
         status = function.status
         counted = len(function.tests) - function.count(Outcome.SKIPPED)
-        detail = f"{function.count(Outcome.PASSED)}/{counted} tests pass" if status is Status.FAILING else ""
-        rendered.append((f"   {function.name:<24} {status:<12} {detail}".rstrip(), COLORS.get(status, {})))
+        detail = ""
+        if status is Status.FAILING:
+            detail = f"{function.count(Outcome.PASSED)}/{counted} tests pass"
+            if untouched and function.name in kata.ships_with_bug:
+                detail += ": handed out with a bug for you to find when you work on this kata"
+        shown = f"blocked by {', '.join(function.blockers)}" if status is Status.BLOCKED else str(status)
+        rendered.append((f"   {function.name:<24} {shown:<12} {detail}".rstrip(), COLORS.get(status, {})))
+    skipped = Counter(t.reason for f in result.functions for t in f.tests if t.outcome is Outcome.SKIPPED)
+    for reason, count in skipped.items():
+        cuda = " (done means done on the CPU; CUDA not checked)" if "CUDA" in reason else ""
+        rendered.append((f"   {count} tests skipped: {reason}{cuda}", {}))
     return rendered

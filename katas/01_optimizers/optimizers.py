@@ -133,8 +133,10 @@ def minimize_lbfgs(
     f(x), calls backward() and returns the loss. Returns the final point: a new, detached tensor
     of x0's shape, dtype and device. x0 itself is left untouched.
 
-    Lesson: LBFGS evaluates the loss several times per step (line search, up to max_iter inner
-    iterations), so it takes a closure instead of gradients computed beforehand.
+    Lesson: one LBFGS step runs up to max_iter=20 inner iterations (at most max_eval=25 loss
+    evaluations; with the default line_search_fn=None each moves a fixed lr along its direction,
+    "strong_wolfe" would add a line search), so it takes a closure instead of gradients computed
+    beforehand.
 
     Example:
         >>> minimize_lbfgs(lambda x: ((x - 3) ** 2).sum(), torch.zeros(2))

@@ -23,7 +23,8 @@ def fans(tensor: torch.Tensor) -> tuple[int, int]:
         >>> fans(torch.empty(8, 4, 3, 3))    # nn.Conv2d(4, 8, 3).weight
         (36, 72)
 
-    Lesson: Xavier, Kaiming and friends all scale by these numbers; they are read off the shape.
+    Lesson: Xavier, Kaiming and friends set the weights' variance from these numbers (Xavier's is
+    gain^2 * 2 / (fan_in + fan_out)); they are read off the shape.
 
     Raises ValueError (naming `tensor` and its dims) if tensor.ndim < 2.
     """
@@ -50,8 +51,9 @@ def orthogonal_(tensor: torch.Tensor, gain: float = 1.0, generator: torch.Genera
         >>> torch.allclose(w @ w.T, 4 * torch.eye(3), atol=1e-5)
         True
 
-    Lesson: orthogonal weights keep the norm of what passes through them, and a random matrix
-    must be drawn from the right distribution, not just have the right property.
+    Lesson: a square or tall orthogonal weight keeps the norm of what passes through it (a wide
+    one, with orthonormal rows only, projects), and a random matrix must be drawn from the right
+    distribution, not just have the right property.
 
     Raises ValueError (naming `tensor` and its dims) if tensor.ndim < 2.
     """

@@ -41,8 +41,9 @@ def rsample_exponential(
 
     The CDF is F(x) = 1 - exp(-rate * x), so x = F^-1(u) = -log(1 - u) / rate turns a uniform
     u into an exponential sample. The result has shape sample_shape + rate.shape, rate's dtype and
-    device, one fresh uniform per element (from `generator` when given), and is never inf or nan:
-    torch.rand can return exactly 0.
+    device, one fresh uniform per element (from `generator` when given), and is never inf or nan.
+    torch.rand can return exactly 0, which only the mirror-image formula -log(u) / rate turns into
+    inf; -log(1 - u) is finite for every u in [0, 1).
 
     Lesson: any distribution with an invertible CDF can be sampled, and differentiated through,
     this way: d sample / d rate = -sample / rate.

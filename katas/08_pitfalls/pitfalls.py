@@ -76,8 +76,10 @@ def nonfinite_grads(module: torch.nn.Module) -> list[str]:
     weights) once. Parameters without a gradient (.grad is None) are skipped; the gradients are
     left as they are.
 
-    Lesson: one nan in one gradient reaches every weight after the next optimizer step; find the
-    parameters where it starts. Look for inf too: inf - inf is how most nans are born.
+    Lesson: a nan in one gradient spoils only its own entries at the next optimizer step, but the
+    forward pass after it makes the loss nan, and the step after that spreads it through the model
+    (clip_grad_norm_ spreads it at once); find the parameters where it starts. Look for inf too:
+    inf - inf, 0 * inf and inf / inf are how most nans are born.
 
     Example:
         >>> layer = torch.nn.Linear(2, 1)

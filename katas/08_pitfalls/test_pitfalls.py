@@ -225,7 +225,7 @@ def test_masked_mean_ignores_inf_and_nan_padding(device, dtype):
                       "with inf and nan under the mask", hint=MASK_HINT)
         check_gradient(x, mask, dim, result, trap=(
             "Masked-out inf and nan must not reach the gradient either: select them away with "
-            "torch.where(mask, x, 0) rather than multiplying by the mask."))
+            "torch.where(mask, x, 0) before any other operation uses them."))
 
 
 @pytest.mark.checks("masked_mean")
@@ -361,3 +361,35 @@ def test_save_sample_file_holds_one_sample(device, dtype, tmp_path):
         loaded = torch.load(path, map_location=sample.device, weights_only=True)
         assert_tensor(loaded, sample, what=f"the tensor loaded back ({what})", rtol=0, atol=0,
                       hint="save batch[index] itself: same shape, dtype, device and values")
+
+
+# nonfinite_grads, on the lecture's scenario ---------------------------------------------------
+
+
+def one_bad_pixel(value: torch.Tensor) -> torch.Tensor:
+    """Two random 5 x 5 one-channel images, the centre pixel of the first replaced by `value`."""
+    images = torch.rand(2, 1, 5, 5, device=value.device, dtype=value.dtype)
+    images[0, 0, 2, 2] = value
+    return images
+
+
+@pytest.mark.checks("nonfinite_grads")
+def test_nonfinite_grads_conv_fed_log_of_minus_one(device, dtype):
+    """The lecture's nan: log(-1) in one pixel. The loss is nan, yet only the weight's gradient is:
+    the bias's gradient never sees the input."""
+    conv = torch.nn.Conv2d(1, 2, 3).to(device=device, dtype=dtype)
+    conv(one_bad_pixel(torch.tensor(-1.0, device=device, dtype=dtype).log())).sum().backward()
+    check_names(conv, ["weight"], "a Conv2d fed an image with log(-1) = nan in one pixel, loss conv(images).sum()")
+
+
+@pytest.mark.checks("nonfinite_grads")
+def test_nonfinite_grads_conv_fed_infinities(device, dtype):
+    """The lecture's infinities, 1 / 0, log(0) and exp(1000) (inf in float64 too), each fed to its
+    own Conv2d beside a clean one: +inf and -inf gradients both count."""
+    zero, thousand = (torch.tensor(v, device=device, dtype=dtype) for v in (0.0, 1000.0))
+    pixels = {"clean": zero + 0.5, "reciprocal": 1 / zero, "log": zero.log(), "exp": thousand.exp()}
+    convs = torch.nn.ModuleDict({name: torch.nn.Conv2d(1, 2, 3) for name in pixels}).to(device=device, dtype=dtype)
+    sum(convs[name](one_bad_pixel(pixel)).sum() for name, pixel in pixels.items()).backward()
+    check_names(convs, ["reciprocal.weight", "log.weight", "exp.weight"],
+                "four Conv2d, fed images with 0.5 (clean), 1 / 0 = inf, log(0) = -inf and exp(1000) = inf "
+                "in one pixel")

@@ -64,7 +64,8 @@ def cross_entropy(
 
 def one_hot(labels: torch.Tensor, num_classes: int = -1) -> torch.Tensor:
     """One-hot encoding: int64 tensor of shape labels.shape + (num_classes,), with a 1 at position
-    labels[...] along the new last dim and 0 elsewhere. Equal to F.one_hot, without calling it.
+    labels[...] along the new last dim and 0 elsewhere. Equal to F.one_hot(labels.long()) (F.one_hot
+    itself accepts int64 only), without calling it.
 
     labels: any integer dtype (int64, int32, uint8, ...), any shape (0-dim and empty included).
     num_classes=-1 infers labels.max() + 1. The result is int64 on labels' device.

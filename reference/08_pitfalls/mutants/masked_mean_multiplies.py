@@ -1,5 +1,5 @@
 """masked_mean multiplies by the mask instead of selecting: right for clean padding, but nan * 0
-and inf * 0 are nan, so garbage padding poisons the value and the gradient."""
+and inf * 0 are nan, so garbage padding poisons the value (its gradient, mask / count, stays finite)."""
 
 
 def masked_mean(x, mask, dim):

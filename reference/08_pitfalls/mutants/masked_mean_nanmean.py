@@ -1,5 +1,5 @@
 """masked_mean turns padding into nan and takes nanmean, then repairs empty rows with nan_to_num:
-nanmean skips a real nan in a kept entry too, and an empty row's 0 / 0 reaches the gradient."""
+nanmean skips a real nan in a kept entry too, so data holding a nan no longer shows in the mean."""
 
 
 def masked_mean(x, mask, dim):

@@ -128,21 +128,39 @@ def assert_grad(grad: torch.Tensor | None, expected: torch.Tensor, *, name: str,
     assert_tensor(grad, expected, what=f"the gradient of `{name}`", hint=hint, **tolerances)
 
 
-@contextmanager
-def raises_value_error(*keywords: str, case: str) -> Iterator[None]:
-    """Expect a ValueError whose message contains every keyword (case-insensitive).
+Keyword = str | tuple[str, ...]
 
-    ``case`` describes the bad input in words, for the message. NotImplementedError passes through
-    untouched, so an unfinished stub reads as "not implemented", not as a wrong exception.
+
+def mentions(message: str, keyword: Keyword) -> bool:
+    """The message names the keyword, or one of its alternatives: case-insensitive, singular or
+    plural alike ("labels" is found in "label 7 is out of range")."""
+    alternatives = keyword if isinstance(keyword, tuple) else (keyword,)
+    text = message.lower()
+    return any(word.lower() in text or (word.lower().endswith("s") and word.lower()[:-1] in text)
+               for word in alternatives)
+
+
+def _said(keyword: Keyword) -> str:
+    return " or ".join(map(repr, keyword)) if isinstance(keyword, tuple) else repr(keyword)
+
+
+@contextmanager
+def raises_value_error(*keywords: Keyword, case: str) -> Iterator[None]:
+    """Expect a ValueError whose message mentions every keyword (see ``mentions``).
+
+    A keyword may be a tuple of alternatives: any argument involved in the failing condition, or
+    the quantity the contract names. ``case`` describes the bad input in words, for the message.
+    NotImplementedError passes through untouched, so an unfinished stub reads as "not
+    implemented", not as a wrong exception.
     """
     __tracebackhide__ = True
     try:
         yield
     except ValueError as error:
-        missing = [k for k in keywords if k.lower() not in str(error).lower()]
+        missing = [k for k in keywords if not mentions(str(error), k)]
         if missing:
             fail(f"raised ValueError({str(error)!r}) for {case}, but the message should mention "
-                  f"{' and '.join(map(repr, missing))}", "say which argument is wrong and what it was")
+                 f"{' and '.join(map(_said, missing))}", "say which argument is wrong and what it was")
     except (NotImplementedError, KataLoadError):  # unfinished or broken kata code reports itself
         raise
     except Exception as error:

@@ -28,6 +28,12 @@ LETTERS = ". passed, F failed, n not started, b blocked by another function, B b
 # Display categories of failures shown as a count instead of in full; the run report still counts
 # them as failed.
 ALSO_FAILED, KNOWN_BUG = "also failed", "known bug"
+NOT_FAILURES = (pytest.skip.Exception, pytest.xfail.Exception)  # raised, but no failure to explain
+
+
+def _failed(item: pytest.Item, call: pytest.CallInfo) -> bool:
+    """A kata test's phase that raised a real failure."""
+    return call.excinfo is not None and CHECKS in item.stash and not call.excinfo.errisinstance(NOT_FAILURES)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -98,7 +104,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     """Every failure report of a kata test carries what the run report needs: its exception type
     and its message."""
     report = yield
-    if call.excinfo is None or CHECKS not in item.stash:
+    if not _failed(item, call):
         return report
     report.kata_error = _error_name(call.excinfo.value)
     if not hasattr(report, "kata_message"):
@@ -200,7 +206,7 @@ class KataRun:
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport | None:
         """Kata failures that explain themselves get a one-line report, made before pytest spends
         time formatting a traceback that nobody needs to read; the others lose the harness's frames."""
-        if call.excinfo is None or CHECKS not in item.stash:
+        if not _failed(item, call):
             return None
         kata, function = item.stash[CHECKS]
         summary = feedback.summarize(call.excinfo, kata, function, self.session.source_files(),

@@ -46,18 +46,18 @@ IMPLEMENTATIONS = {
 NO_CUDA = not torch.cuda.is_available()
 
 
-@pytest.fixture
-def toy(pytester: pytest.Pytester):
-    """A kata 01_toy (double: 1 point, half: 2) and one --impl folder per implementation."""
+def generated_kata(pytester: pytest.Pytester, folder: str, module: str, points: dict, tests: str, impls: dict):
+    """Write kata FOLDER (its kata.json and tests) and one --impl folder per implementation; return
+    a function that runs pytest on it with one of them and gives (result, run report)."""
     pytester.makeconftest('pytest_plugins = ["katas.harness.plugin"]\n')
     pytester.makefile(".ini", pytest="[pytest]\naddopts = -p no:cacheprovider\n")
-    kata = pytester.mkdir("katas") / "01_toy"
+    kata = pytester.mkdir("katas") / folder
     kata.mkdir()
-    (kata / "kata.json").write_text(json.dumps({"title": "a toy", "module": "toy", "points": {"double": 1, "half": 2}}))
-    (kata / "test_toy.py").write_text(textwrap.dedent(TOY_TESTS))
-    for name, code in IMPLEMENTATIONS.items():
-        (pytester.mkdir(name) / "01_toy").mkdir()
-        (pytester.path / name / "01_toy" / "toy.py").write_text(code)
+    (kata / "kata.json").write_text(json.dumps({"title": f"a {module}", "module": module, "points": points}))
+    (kata / f"test_{module}.py").write_text(textwrap.dedent(tests))
+    for name, code in impls.items():
+        (pytester.mkdir(name) / folder).mkdir()
+        (pytester.path / name / folder / f"{module}.py").write_text(code)
 
     def run(impl: str, *args: str):
         result = pytester.runpytest("katas", "--impl", str(pytester.path / impl), "--kata-report", "report.json", *args)
@@ -65,6 +65,12 @@ def toy(pytester: pytest.Pytester):
         return result, RunReport.read(written) if written.is_file() else None
 
     return run
+
+
+@pytest.fixture
+def toy(pytester: pytest.Pytester):
+    """A kata 01_toy (double: 1 point, half: 2) and one --impl folder per implementation."""
+    return generated_kata(pytester, "01_toy", "toy", {"double": 1, "half": 2}, TOY_TESTS, IMPLEMENTATIONS)
 
 
 def statuses(report: RunReport) -> dict[str, Status]:
@@ -198,21 +204,7 @@ CHAINS = {
 @pytest.fixture
 def chain(pytester: pytest.Pytester):
     """A kata 02_chain whose `twice` calls `base`, and one --impl folder per way `base` goes wrong."""
-    pytester.makeconftest('pytest_plugins = ["katas.harness.plugin"]\n')
-    pytester.makefile(".ini", pytest="[pytest]\naddopts = -p no:cacheprovider\n")
-    kata = pytester.mkdir("katas") / "02_chain"
-    kata.mkdir()
-    (kata / "kata.json").write_text(json.dumps({"title": "a chain", "module": "chain", "points": {"base": 1, "twice": 1}}))
-    (kata / "test_chain.py").write_text(textwrap.dedent(CHAIN_TESTS))
-    for name, code in CHAINS.items():
-        (pytester.mkdir(name) / "02_chain").mkdir()
-        (pytester.path / name / "02_chain" / "chain.py").write_text(code)
-
-    def run(impl: str, *args: str):
-        result = pytester.runpytest("katas", "--impl", str(pytester.path / impl), "--kata-report", "report.json", *args)
-        return result, RunReport.read(pytester.path / "report.json")
-
-    return run
+    return generated_kata(pytester, "02_chain", "chain", {"base": 1, "twice": 1}, CHAIN_TESTS, CHAINS)
 
 
 def test_a_function_calling_a_stub_reads_blocked_by_it(chain):

@@ -24,7 +24,8 @@ from .status import Outcome
 RUN = pytest.StashKey["KataRun"]()
 CHECKS = pytest.StashKey[tuple[Kata, str]]()  # on each kata test item: its kata and function
 # pytest's progress letters, and the harness's own (said in the header)
-LETTERS = ". passed, F failed, n not started, b blocked by another function, B broken, s skipped"
+LETTERS = (f". {Outcome.PASSED}, F {Outcome.FAILED}, n {Outcome.NOT_STARTED}, b {Outcome.BLOCKED} by another function, "
+           f"B {Outcome.BROKEN}, s {Outcome.SKIPPED}")
 # Display categories of failures shown as a count instead of in full; the run report still counts
 # them as failed.
 ALSO_FAILED, KNOWN_BUG = "also failed", "known bug"

@@ -91,7 +91,7 @@ def student_readme(katas) -> str:
     return f"""# torch-katas
 
 Advanced PyTorch, learned by filling in stubs until the tests pass. Each kata is a folder under
-`katas/` with a README (the lesson, the tasks, hints), a module of stubs you fill in, and the tests
+`katas/` with a README (the lesson and the tasks), hints you ask for one at a time, a module of stubs you fill in, and the tests
 that check it. Work through them in order; every function is worth the points in its kata's README.
 
 | kata | topic | you edit | points |

@@ -41,7 +41,7 @@ def flat(text: str) -> str:
 
 @pytest.mark.parametrize("kata", by_kata())
 def test_every_function_has_hints(kata):
-    data = json.loads((KATAS_DIR / kata.folder / hints.FILE).read_text(encoding="utf-8"))
+    data = json.loads(hints.hints_file(KATAS_DIR / kata.folder).read_text(encoding="utf-8"))
     assert data.get("schema") == hints.SCHEMA, f"{kata.folder}/hints.json: schema {data.get('schema')!r}"
     table = data["hints"]
     assert list(table) == list(kata.points), (
@@ -98,8 +98,9 @@ def checkout(tmp_path, monkeypatch):
 
 
 def hint(capsys, *args: str) -> str:
+    """What the hint command printed, with its line wrapping undone."""
     assert cli.main(["hint", *args]) == 0
-    return capsys.readouterr().out
+    return " ".join(capsys.readouterr().out.split())
 
 
 def test_hint_shows_one_hint_per_call(checkout, capsys):

@@ -88,7 +88,9 @@ def student_readme(katas) -> str:
         (f"python -m classroom check {first}", "exactly what the autograder runs for this kata"),
         ("python -m classroom grade .", "your points per function, as the grader counts them"),
     ])
-    return f"""# torch-katas
+    return f"""**English** | [Русский](README.ru.md)
+
+# torch-katas
 
 Advanced PyTorch, learned by filling in stubs until the tests pass. Each kata is a folder under
 `katas/` with a README (the lesson and the tasks), hints you ask for one at a time, a module of stubs you fill in, and the tests

@@ -1,4 +1,4 @@
-"""python -m classroom {export,bundle,grade,check}: hand the course out and grade it."""
+"""python -m classroom {export,bundle,grade,report,check}: hand the course out, grade it, see where the class is."""
 
 from __future__ import annotations
 
@@ -34,7 +34,13 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("--json", type=Path, help="write JSON: a .json file for one submission, else a folder")
     grade.add_argument("--csv", type=Path, help="write the gradebook as CSV")
     grade.add_argument("--kata", action="append", help="grade only this kata folder (repeatable)")
+    grade.add_argument("--html", type=Path, help="also write the class report (see `report`) to this file")
     _limits(grade)
+
+    report = commands.add_parser("report", help="one self-contained HTML page from graded submissions: "
+                                 "where the class is stuck")
+    report.add_argument("grades", type=Path, nargs="+", help="grade JSON files, or folders of them (grade --json)")
+    report.add_argument("--html", type=Path, required=True, help="the HTML file to write")
 
     check = commands.add_parser("check", help="grade the katas of this checkout; exit 0 only if every function "
                                 "of them is done (the autograding workflow step)")
@@ -42,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     _limits(check)
 
     args = parser.parse_args(argv)
-    return {"export": _export, "bundle": _bundle, "grade": _grade, "check": _check}[args.command](args)
+    return {"export": _export, "bundle": _bundle, "grade": _grade, "report": _report, "check": _check}[args.command](args)
 
 
 def _limits(parser: argparse.ArgumentParser) -> None:
@@ -121,6 +127,8 @@ def _bundle(args) -> int:
 def _grade(args) -> int:
     from . import gradebook
 
+    if args.html and _classreport() is None:
+        return 2
     absent = [str(s) for s in args.submissions if not s.is_dir()]
     if absent:
         print(f"no such folder: {', '.join(absent)}", file=sys.stderr)
@@ -133,23 +141,61 @@ def _grade(args) -> int:
         try:
             from . import bundle, export
         except ImportError:  # the student edition: grade against its own tests
-            pristine, manifest, protect = Path.cwd(), None, []
+            pristine, manifest, protect, repo = Path.cwd(), None, [], Path.cwd()
         else:
             manifest = bundle.grading_tree(work / "pristine")
-            pristine, protect = work / "pristine", [export.ROOT / "reference"]
+            pristine, protect, repo = work / "pristine", [export.ROOT / "reference"], export.ROOT
         grades = core.grade(args.submissions, pristine, work / "grading", limits=_limits_of(args),
                             manifest=manifest, protect=protect, only=args.kata)
+    run = gradebook.run_info(repo)
     for g in grades:
         print(gradebook.table(g))
         print()
     if len(grades) > 1:
         print(gradebook.summary(grades))
     if args.json:
-        for path in gradebook.write_json(grades, args.json):
+        for path in gradebook.write_json(grades, args.json, run):
             print(f"wrote {path}")
     if args.csv:
         gradebook.write_csv(grades, args.csv)
         print(f"wrote {args.csv}")
+    if args.html:
+        return _write_report([{**g.to_json(), "run": run} for g in grades], args.html)
+    return 0
+
+
+def _report(args) -> int:
+    absent = [str(p) for p in args.grades if not p.exists()]
+    if absent:
+        print(f"no such file or folder: {', '.join(absent)}", file=sys.stderr)
+        return 2
+    classreport = _classreport()
+    if classreport is None:
+        return 2
+    grades, notes = classreport.load(args.grades)
+    for note in notes:
+        print(f"skipped {note}", file=sys.stderr)
+    if not grades:
+        print("no graded submissions found (write them with `python -m classroom grade ... --json DIR`)", file=sys.stderr)
+        return 2
+    return _write_report(grades, args.html)
+
+
+def _classreport():
+    try:
+        from . import classreport
+    except ImportError:  # the student edition has no class report
+        print(INSTRUCTOR_ONLY.format("report"), file=sys.stderr)
+        return None
+    return classreport
+
+
+def _write_report(grades: list[dict], path: Path) -> int:
+    classreport = _classreport()
+    if classreport is None:
+        return 2
+    classreport.write(grades, path)
+    print(f"wrote the class report of {len(grades)} submission(s) to {path}")
     return 0
 
 
@@ -160,7 +206,7 @@ def _check(args) -> int:
     here = Path.cwd()
     with tempfile.TemporaryDirectory(prefix="katas-check-") as work:
         (grade,) = core.grade([here], here, Path(work), limits=_limits_of(args), only=folders)
-    print(gradebook.table(grade))
+    print(gradebook.feedback(grade))
     done = all(f.status is Status.DONE for k in grade.katas for f in k.functions)
     print(f"{'PASS' if done else 'FAIL'}: {grade.score}/{grade.max_score} points"
           + ("" if done else " (this step passes only when every function of the kata is done)"))

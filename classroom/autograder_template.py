@@ -4,8 +4,11 @@
 The runner calls it with the student's checkout as the working directory. It grades the kata
 modules found there with the pristine (and hidden) tests next to this file, one isolated process per
 kata, and writes ./result.json in the classroom50/result/v1 schema: one test entry per kata
-function, worth that function's points when all its tests pass. It exits 0 whenever result.json was
-written (a failing grade is not a runner failure).
+function, worth that function's points when all its tests pass. Beside it, ./release-body.md: the
+per-function feedback (status, points, a failing function's first message and how to ask for a hint),
+which the runner publishes as the submission's release text and on the run's Summary page instead of
+its own PASS/FAIL table. It exits 0 whenever result.json was written (a failing grade is not a runner
+failure).
 """
 
 import datetime
@@ -42,6 +45,8 @@ def committed_at() -> str:
 def main() -> int:
     result_path = Path("result.json").resolve()
     result_path.unlink(missing_ok=True)  # never let a committed result.json stand for a grade
+    body_path = result_path.with_name("release-body.md")
+    body_path.unlink(missing_ok=True)  # nor a committed release body for its feedback
     submission = Path.cwd()
     started_at = committed_at()
     sys.path[:0] = [str(HERE), str(HERE / "pristine")]  # the grading runtime, and the harness it grades with
@@ -80,7 +85,11 @@ def main() -> int:
         "tests": tests,
     }
     result_path.write_text(json.dumps(result, indent=2))
-    print(gradebook.table(grade))
+    try:  # feedback only: the grade is in result.json, and the runner writes a table when this is missing
+        body_path.write_text(gradebook.release_body(grade), encoding="utf-8", errors="replace")
+    except Exception as error:
+        print(f"could not write {body_path.name}: {error!r}", file=sys.stderr)
+    print(gradebook.feedback(grade))
     print(f"{result['score']}/{result['max-score']} points across {len(tests)} functions")
     return 0
 

@@ -1,4 +1,4 @@
-"""How long students and instructors wait. Run: python tests/benchmark.py [--runs 5] [--gate]
+"""How long students and instructors wait. Run: python tests/benchmark.py [--runs 5] [--gate] [--report]
 
 Reports the median wall time of each command next to the floor every run pays anyway,
 `python -c "import torch, pytest"`.
@@ -28,7 +28,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--gate", action="store_true", help="also time the whole instructor gate (once)")
+    parser.add_argument("--report", action="store_true", help="only time the class report of 200 submissions")
     options = parser.parse_args()
+    if options.report:
+        return report(options.runs)
     python = sys.executable
     floor = median_seconds([python, "-c", "import torch, pytest"], options.runs)
     print(f"{'import torch, pytest (the floor)':<52} {floor:6.2f} s")
@@ -39,6 +42,31 @@ def main() -> None:
     if options.gate:
         seconds = median_seconds([python, "-m", "pytest", "-q"], 1)
         print(f"{'pytest (the whole instructor gate)':<52} {seconds:6.2f} s")
+
+
+def report(runs: int) -> None:
+    """The class report of 200 synthetic graded submissions: rendering it, and `classroom report` whole."""
+    import json
+    import tempfile
+
+    from classroom import classreport
+    from tests.test_report import as_json, synthetic_class
+
+    grades = as_json(synthetic_class(200))
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        html = classreport.render(grades)
+        times.append(time.perf_counter() - start)
+    print(f"{'render the class report of 200 submissions':<52} {statistics.median(times):6.2f} s  "
+          f"{len(html.encode()) / 1e6:.2f} MB")
+    with tempfile.TemporaryDirectory() as folder:
+        for number, grade in enumerate(grades):
+            (Path(folder) / f"{number}.json").write_text(json.dumps(grade))
+        command = [sys.executable, "-m", "classroom", "report", folder, "--html", str(Path(folder) / "report.html")]
+        print(f"{'python -m classroom report (200 JSON files)':<52} {median_seconds(command, runs):6.2f} s")
+    floor = median_seconds([sys.executable, "-c", "import katas.harness"], runs)
+    print(f"{'import katas.harness (torch with it), which it pays':<52} {floor:6.2f} s")
 
 
 if __name__ == "__main__":

@@ -180,12 +180,17 @@ def start_background() -> None:
         run_in = checkout(edition, root / f"steps-{name}", solved if name == "solved" else None)
         jobs.start(f"steps-{name}", [py, str(Path(__file__).resolve()), "steps", str(steps),
                                      str(root / f"steps-{name}.json")], run_in)
+    (root / "steps-half.txt").write_text(workflow.command(first))  # one kata: its first function fails
+    jobs.start("steps-half", [py, str(Path(__file__).resolve()), "steps", str(root / "steps-half.txt"),
+                              str(root / "steps-half.json")], checkout(edition, root / "steps-half", half))
     for name in ("solved", "stubs"):
         run_in = checkout(edition, root / f"autograder-{name}", solved if name == "solved" else None)
         (run_in / "result.json").write_text('{"score": 999}')  # a committed result must not survive
+        (run_in / "release-body.md").write_text("all tests pass\n")  # nor a committed release body
         jobs.start(f"autograder-{name}", [py, str(root / "bundle" / "autograder.py")], run_in)
     jobs.start("grade", [py, "-m", "classroom", "grade", *(str(p) for p in checkouts.values()),
-                         "--json", str(root / "grades"), "--csv", str(root / "gradebook.csv")], REPO)
+                         "--json", str(root / "grades"), "--csv", str(root / "gradebook.csv"),
+                         "--html", str(root / "graded.html")], REPO)
     _started.update(root=root, edition=edition, katas=katas, jobs=jobs, checkouts=checkouts)
 
 
@@ -278,6 +283,21 @@ def test_workflow_steps_pass_on_the_reference_and_fail_on_the_stubs(classroom):
             assert step["code"] == expected_code, f"{kata.folder} step on the {name} checkout:\n{step['output'][-3000:]}"
             points = sum(kata.points.values())
             assert (f"PASS: {points}/{points}" if name == "solved" else "not started") in step["output"]
+
+
+def test_workflow_step_log_shows_a_failing_functions_first_message_and_hint(classroom):
+    code, output = classroom["jobs"].result("steps-half")
+    assert code == 0, output[-3000:]
+    first = classroom["katas"][0]
+    (step,) = json.loads((classroom["root"] / "steps-half.json").read_text()).values()
+    assert step["code"] == 1, step["output"][-3000:]
+    function = first.functions[0]
+    lines = step["output"].splitlines()
+    row = next(n for n, line in enumerate(lines) if line.split()[:1] == [function])
+    assert "failing" in lines[row]
+    assert lines[row + 1].lstrip().startswith("| "), "the first failure's message, below its function"
+    assert f"hint: python -m katas hint {first.folder} {function}" in step["output"]
+    assert not [line for line in lines if line.startswith("::")]
 
 
 def workflow_command(kata) -> str:
@@ -373,6 +393,18 @@ def test_bundle_autograder_writes_a_classroom50_result(classroom, name):
     else:
         assert result["score"] == 0 and not any(t["passed"] for t in result["tests"])
 
+    # beside it, the release body: the same score, and every function with its status and points
+    body = (classroom["root"] / f"autograder-{name}" / "release-body.md").read_text(encoding="utf-8")
+    assert body.startswith(f"## torch-katas: {result['score']}/{result['max-score']} points"), body[:300]
+    # (08's regression_loss ships with the lecture's bug: failing, with its message, from the start)
+    status = "done" if name == "solved" else r"(not started|failing, \d+/\d+ tests pass)"
+    for test in result["tests"]:
+        function = test["test-name"].split("::")[1].replace("_", "\\_")
+        assert re.search(rf"^\| {re.escape(function)} \| \S+ {status} \| {test['score']}/{test['max-score']} \|$",
+                         body, re.MULTILINE), f"{test['test-name']} in the release body"
+    if name == "solved":
+        assert "```" not in body, "no messages: nothing failed"
+
 
 # --------------------------------------------------------------------------------------------------
 # grade
@@ -399,6 +431,26 @@ def test_grade_cli_scores_per_function_with_json_and_csv(classroom):
     assert rows["solved"]["score"] == str(total) and rows["stubs"]["score"] == "0"
     assert rows["half"][f"{first.folder}.{first.functions[0]}"] == "0"
     assert "solved" in output and f"{total}/{total}" in output
+    for grade in grades.values():
+        assert set(grade["run"]) == {"graded_at", "tests_commit", "uncommitted_changes", "torch", "python"}
+        assert re.fullmatch(r"[0-9a-f]{40}|unknown", grade["run"]["tests_commit"])
+
+
+def test_class_report_from_graded_checkouts(classroom, tmp_path):
+    """`grade ... --json grades/` then `report grades/ --html report.html`; and `grade --html` at once."""
+    from classroom.__main__ import main
+
+    code, output = classroom["jobs"].result("grade")
+    assert code == 0, output[-3000:]
+    root = classroom["root"]
+    assert main(["report", str(root / "grades"), "--html", str(tmp_path / "report.html")]) == 0
+    import torch
+
+    for html in ((tmp_path / "report.html").read_text(), (root / "graded.html").read_text()):
+        assert "<b>3</b> submissions" in html and torch.__version__ in html
+        assert html.count("<tr data-name=") == 3
+        for name in ("solved", "stubs", "half"):
+            assert f'<td class="who">{name}</td>' in html
 
 
 def test_hostile_submissions_score_zero_for_the_attacked_kata_only(classroom):

@@ -1,0 +1,396 @@
+"""The class report: one self-contained HTML page built from graded submissions (``grade --json``).
+
+It shows where a class is stuck: a heatmap of students by functions, per function the share done,
+failing and not started with the most common first failures (grouped once numbers and shapes are
+taken out), per kata the score distribution, the submissions zeroed with their reasons, and what the
+grading ran with. No server, no CDN, no framework: inline CSS and SVG, and a few lines of JavaScript
+that only add sorting (the page reads the same without it). Every string from a grade is escaped.
+Colours follow the Okabe-Ito palette and every status also has its own glyph, so neither colour
+vision nor colour at all is needed to read it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import re
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+from html import escape
+from pathlib import Path
+
+from katas.harness.status import Status
+
+# status -> (css class, glyph, fill colour, text colour)
+LOOK = {
+    Status.DONE: ("d", "✓", "#0072B2", "#ffffff"),
+    Status.FAILING: ("f", "✗", "#E69F00", "#000000"),
+    Status.BLOCKED: ("b", "↷", "#F0E442", "#000000"),
+    Status.NOT_STARTED: ("n", "·", "#eeeeee", "#555555"),
+    Status.BROKEN: ("k", "!", "#CC79A7", "#000000"),
+    Status.ZERO: ("z", "0", "#222222", "#ffffff"),
+    Status.SKIPPED: ("s", "s", "#ffffff", "#555555"),
+    Status.NOT_RUN: ("r", "?", "#ffffff", "#555555"),
+}
+SHOWN = (Status.DONE, Status.FAILING, Status.NOT_STARTED)  # the shares the per-function table spells out
+TITLE_CHARS = 140  # of a failure message in a heatmap cell's tooltip
+TOP_MESSAGES = 3
+
+
+@dataclass
+class Column:
+    kata: str
+    function: str
+    points: int
+
+
+@dataclass
+class Kata:
+    folder: str
+    title: str
+    max_score: int
+    functions: list[Column] = field(default_factory=list)
+
+
+def load(paths: list[Path]) -> tuple[list[dict], list[str]]:
+    """The grades in these JSON files and folders of them; and a note for each file that is not one."""
+    files, notes = [], []
+    for path in map(Path, paths):
+        files += sorted(path.glob("*.json")) if path.is_dir() else [path]
+    grades = []
+    for file in files:
+        try:
+            data = json.loads(file.read_text())
+        except (OSError, ValueError) as error:
+            notes.append(f"{file}: not readable JSON ({error})")
+            continue
+        if isinstance(data, dict) and isinstance(data.get("katas"), list) and "submission" in data:
+            grades.append(data)
+        else:
+            notes.append(f"{file}: not a graded submission (grade --json writes those)")
+    return grades, notes
+
+
+def normalize(message: str) -> str:
+    """A failure message with what varies between students taken out: the first line, without the
+    "module.function: " prefix, numbers as #, shapes and lists of numbers as (…)."""
+    line = next((part.strip() for part in message.splitlines() if part.strip()), "")
+    line = re.sub(r"^[A-Za-z_][\w]*\.[A-Za-z_]\w*: ", "", line)
+    line = re.sub(r"0x[0-9a-fA-F]+", "0x…", line)
+    line = re.sub(r"(?<![\w.])[-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?(?!\w)", "#", line)
+    while True:  # innermost first: ((#, #), (#, #)) -> ((…), (…)) -> (…)
+        shorter = re.sub(r"\((?:#|…|\(…\)|\[…\])(?:, ?(?:#|…|\(…\)|\[…\]))*,?\)", "(…)", line)
+        shorter = re.sub(r"\[(?:#|…|\(…\)|\[…\])(?:, ?(?:#|…|\(…\)|\[…\]))*,?\]", "[…]", shorter)
+        if shorter == line:
+            break
+        line = shorter
+    line = " ".join(line.split())
+    return line[:240] + ("…" if len(line) > 240 else "")
+
+
+def structure(grades: list[dict]) -> list[Kata]:
+    """Katas and their functions, in the order grading listed them (the union over all grades)."""
+    katas: dict[str, Kata] = {}
+    for grade in grades:
+        for k in grade["katas"]:
+            kata = katas.setdefault(k["folder"], Kata(k["folder"], k.get("title", ""), k.get("max_score", 0)))
+            known = {c.function for c in kata.functions}
+            kata.functions += [Column(k["folder"], f["function"], f.get("points", 0))
+                               for f in k["functions"] if f["function"] not in known]
+    return sorted(katas.values(), key=lambda k: k.folder)
+
+
+def status_of(function: dict) -> Status:
+    try:
+        return Status(function.get("status"))
+    except ValueError:
+        return Status.NOT_RUN
+
+
+def runs(grades: list[dict]) -> dict[str, list[str]]:
+    """Each property of the grading runs (date, tests commit, torch, Python): its distinct values."""
+    seen: dict[str, Counter] = {key: Counter() for key in ("graded_at", "tests_commit", "torch", "python")}
+    for grade in grades:
+        run = grade.get("run") or {}
+        for key in seen:
+            value = str(run.get(key) or "unknown")
+            if key == "graded_at":
+                value = value[:10]
+            if key == "tests_commit" and run.get("uncommitted_changes"):
+                value += " (plus uncommitted changes under katas/ or reference/)"
+            seen[key][value] += 1
+    return {key: [value for value, _ in counter.most_common()] for key, counter in seen.items()}
+
+
+def render(grades: list[dict], title: str = "torch-katas: class report") -> str:
+    grades = sorted(grades, key=lambda g: str(g["submission"]).lower())
+    katas = structure(grades)
+    by_name = [{k["folder"]: (k, {f["function"]: f for f in k["functions"]}) for k in g["katas"]} for g in grades]
+    parts = [_head(title), f"<h1>{escape(title)}</h1>", _meta(grades), _contents(), _legend(),
+             _heatmap(grades, katas, by_name), _functions(grades, katas, by_name), _katas(grades, katas),
+             _zeroed(grades), _footer(grades), _SCRIPT, "</body></html>\n"]
+    return "\n".join(parts)
+
+
+def write(grades: list[dict], path: Path, **options) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render(grades, **options), encoding="utf-8")
+    return path
+
+
+# --------------------------------------------------------------------------------------------------
+# the parts of the page
+
+
+def _head(title: str) -> str:
+    css = "\n".join(f".{c}{{background:{fill};color:{ink}}}" for c, _, fill, ink in LOOK.values())
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{escape(title)}</title>
+<style>
+body{{font:14px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:1.5em;color:#111;
+  -webkit-print-color-adjust:exact;print-color-adjust:exact}}
+h1{{font-size:1.6em;margin:0 0 .2em}} h2{{margin-top:1.6em;border-bottom:1px solid #ccc}}
+table{{border-collapse:collapse}} th,td{{padding:2px 6px;border:1px solid #ddd;text-align:left;vertical-align:top}}
+th{{background:#f6f6f6}} td.num,th.num{{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}}
+.meta{{color:#333}} .meta b{{font-weight:600}} code,pre{{font:12px/1.35 ui-monospace,Menlo,Consolas,monospace}}
+pre{{white-space:pre-wrap;word-break:break-word;background:#f6f6f6;padding:4px 6px;margin:2px 0;max-width:70em}}
+#heatmap{{font-size:12px}} #heatmap td.c{{width:15px;min-width:15px;text-align:center;padding:1px;border-color:#fff;
+  font-weight:700}} #heatmap th.fn{{writing-mode:vertical-rl;transform:rotate(180deg);white-space:nowrap;
+  font-weight:400;padding:4px 1px}} #heatmap td.who{{white-space:nowrap;max-width:16em;overflow:hidden;
+  text-overflow:ellipsis}} #heatmap thead th{{position:sticky;top:0;z-index:1}} #heatmap tr:hover td{{outline:1px solid #999}}
+#heatmap td.ks{{border-left:2px solid #888}} th[data-sort]{{cursor:default}} .js th[data-sort]{{cursor:pointer;
+  text-decoration:underline dotted}} th[aria-sort=ascending]::after{{content:" ▲"}} th[aria-sort=descending]::after{{content:" ▼"}}
+.legend span.c{{display:inline-block;width:1.4em;text-align:center;font-weight:700;border:1px solid #bbb;margin:0 .2em 0 .8em}}
+.grid{{display:flex;flex-wrap:wrap;gap:1em 2em}} .grid figure{{margin:0;width:270px}} figcaption{{font-size:12px;color:#333}}
+.scroll{{overflow-x:auto}} details summary{{cursor:pointer;color:#333}}
+{css}
+</style></head><body>"""
+
+
+def _meta(grades: list[dict]) -> str:
+    info = runs(grades)
+    scores = [g.get("score", 0) for g in grades]
+    most = max((g.get("max_score", 0) for g in grades), default=0)
+    median = f"{statistics.median(scores):g}/{most}" if scores else "–"
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+    def values(key: str) -> str:
+        return ", ".join(f"<code>{escape(v)}</code>" for v in info[key])
+
+    return (f'<p class="meta"><b>{len(grades)}</b> submissions, median score <b>{median}</b>. '
+            f"Graded on {values('graded_at')} with the tests of commit {values('tests_commit')}, "
+            f"torch {values('torch')}, Python {values('python')}. Report written {now}.</p>")
+
+
+def _contents() -> str:
+    return ('<p><a href="#heatmap-section">Students × functions</a> · <a href="#functions">Per function</a> · '
+            '<a href="#katas">Per kata</a> · <a href="#zeroed">Zeroed submissions</a> · <a href="#run">The run</a></p>')
+
+
+def _legend() -> str:
+    items = "".join(f'<span class="c {c}">{glyph}</span>{escape(str(status))}'
+                    for status, (c, glyph, _, _) in LOOK.items())
+    return (f'<p class="legend">{items}<span class="c">&nbsp;</span>not graded. '
+            "Hover over a cell for its status and first failure.</p>")
+
+
+def _cell(grade: dict, column: Column, entry) -> str:
+    if entry is None:
+        return '<td class="c" title="not graded"></td>'
+    kata, functions = entry
+    function = functions.get(column.function)
+    if function is None:
+        return '<td class="c" title="not graded"></td>'
+    status = status_of(function)
+    css, glyph, _, _ = LOOK[status]
+    tip = f"{grade['submission']} · {column.kata}.{column.function}: {status}"
+    if status is Status.FAILING:
+        tip += f" ({function.get('passed', 0)}/{function.get('expected', 0)} tests pass)"
+    why = kata.get("reason") if status is Status.ZERO else kata.get("broken") if status is Status.BROKEN else function.get("detail")
+    if why and status is not Status.DONE:
+        first = " ".join(why.split())
+        tip += "\n" + first[:TITLE_CHARS] + ("…" if len(first) > TITLE_CHARS else "")
+    return f'<td class="c {css}" title="{escape(tip)}">{glyph}</td>'
+
+
+def _heatmap(grades: list[dict], katas: list[Kata], by_name: list[dict]) -> str:
+    top = ['<th rowspan="2" data-sort="name" aria-sort="ascending">student</th>',
+           '<th rowspan="2" class="num" data-sort="total" data-numeric>total</th>']
+    top += [f'<th colspan="{len(k.functions) + 1}" title="{escape(k.title)}">{escape(k.folder)}</th>' for k in katas]
+    second = []
+    for number, kata in enumerate(katas):
+        second.append(f'<th class="num" data-sort="k{number}" data-numeric title="points in {escape(kata.folder)}">pts</th>')
+        second += [f'<th class="fn" title="{escape(c.kata)}.{escape(c.function)} ({c.points} points)">'
+                   f"{escape(c.function)}</th>" for c in kata.functions]
+    rows = []
+    for grade, entries in zip(grades, by_name):
+        cells = [f'<td class="who">{escape(str(grade["submission"]))}</td>',
+                 f'<td class="num">{grade.get("score", 0)}/{grade.get("max_score", 0)}</td>']
+        data = [f'data-name="{escape(str(grade["submission"]).lower())}"', f'data-total="{grade.get("score", 0)}"']
+        for number, kata in enumerate(katas):
+            entry = entries.get(kata.folder)
+            score = entry[0].get("score", 0) if entry else -1
+            data.append(f'data-k{number}="{score}"')
+            mark = "!" if entry and entry[0].get("reason") else ""
+            cells.append(f'<td class="num ks">{score if entry else "–"}{mark}</td>')
+            cells += [_cell(grade, column, entry) for column in kata.functions]
+        rows.append(f"<tr {' '.join(data)}>{''.join(cells)}</tr>")
+    return (f'<h2 id="heatmap-section">Students × functions</h2>'
+            "<p>Click a heading (student, total, a kata's pts) to sort; ! after a kata's points: zeroed, "
+            'see <a href="#zeroed">below</a>.</p>'
+            f'<div class="scroll"><table id="heatmap"><thead><tr>{"".join(top)}</tr><tr>{"".join(second)}</tr></thead>'
+            f"<tbody>{''.join(rows)}</tbody></table></div>")
+
+
+def _bar(counts: Counter, total: int, width: int = 160, height: int = 14) -> str:
+    x, rects = 0.0, []
+    for status, (_, _, fill, _) in LOOK.items():
+        if not counts[status] or not total:
+            continue
+        w = width * counts[status] / total
+        rects.append(f'<rect x="{x:.1f}" y="0" width="{w:.1f}" height="{height}" fill="{fill}" stroke="#fff" '
+                     f'stroke-width=".5"><title>{escape(str(status))}: {counts[status]}</title></rect>')
+        x += w
+    return (f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" '
+            f'aria-label="shares of statuses"><rect width="{width}" height="{height}" fill="#fff" stroke="#ccc"/>'
+            f"{''.join(rects)}</svg>")
+
+
+def _functions(grades: list[dict], katas: list[Kata], by_name: list[dict]) -> str:
+    rows = []
+    for kata in katas:
+        rows.append(f'<tr><th colspan="7">{escape(kata.folder)}: {escape(kata.title)}</th></tr>')
+        for column in kata.functions:
+            counts, messages, examples = Counter(), Counter(), {}
+            for entries in by_name:
+                entry = entries.get(kata.folder)
+                function = entry[1].get(column.function) if entry else None
+                if function is None:
+                    continue
+                status = status_of(function)
+                counts[status] += 1
+                detail = function.get("detail") or ""
+                if status in (Status.FAILING, Status.BLOCKED, Status.NOT_RUN) and detail:
+                    key = normalize(detail)
+                    messages[key] += 1
+                    examples.setdefault(key, detail)
+            graded = sum(counts.values())
+            shares = "".join(f'<td class="num">{_share(counts[s], graded)}</td>' for s in SHOWN)
+            other = graded - sum(counts[s] for s in SHOWN)
+            common = "".join(
+                f"<details><summary><b>{n}×</b> <code>{escape(text)}</code></summary>"
+                f"<pre>{escape(examples[text][:600])}</pre></details>"
+                for text, n in messages.most_common(TOP_MESSAGES))
+            more = len(messages) - TOP_MESSAGES
+            common += f"<small>and {more} other messages</small>" if more > 0 else ""
+            rows.append(f"<tr><td><code>{escape(column.function)}</code> ({column.points})</td>{shares}"
+                        f'<td class="num">{_share(other, graded)}</td><td>{_bar(counts, graded)}</td><td>{common}</td></tr>')
+    head = "".join(f'<th class="num">{escape(str(s))}</th>' for s in SHOWN)
+    return ('<h2 id="functions">Per function</h2><p>How many of the graded submissions each function is in '
+            "(other: blocked, broken, zeroed, skipped or not run), and the first failures students see most often, "
+            "grouped once numbers (#) and shapes (…) are taken out; open one to see an example.</p>"
+            f'<table id="per-function"><thead><tr><th>function (points)</th>{head}<th class="num">other</th><th>shares</th>'
+            f"<th>most common first failures</th></tr></thead><tbody>{''.join(rows)}</tbody></table>")
+
+
+def _share(n: int, total: int) -> str:
+    return f"{n} ({100 * n / total:.0f}%)" if total else "–"
+
+
+def _histogram(scores: list[int], most: int, width: int = 260, height: int = 110) -> str:
+    """Bars of how many scored each value (or range of values) from 0 to ``most``; the median marked."""
+    step = max(1, -(-(most + 1) // 20))
+    bins = Counter(min(s, most) // step for s in scores)
+    count = most // step + 1
+    tallest = max(bins.values(), default=1)
+    plot_h, bar_w = height - 28, (width - 30) / count
+    bars = []
+    for b in range(count):
+        n = bins[b]
+        h = plot_h * n / tallest
+        low, high = b * step, min(most, b * step + step - 1)
+        what = f"{low}" if low == high else f"{low}–{high}"
+        bars.append(f'<rect x="{25 + b * bar_w:.1f}" y="{8 + plot_h - h:.1f}" width="{max(bar_w - 1, 1):.1f}" '
+                    f'height="{h:.1f}" fill="#0072B2"><title>{what} points: {n}</title></rect>')
+    median = statistics.median(scores) if scores else 0
+    mx = 25 + (median / step + 0.5) * bar_w
+    axis = (f'<line x1="25" y1="{8 + plot_h}" x2="{width - 5}" y2="{8 + plot_h}" stroke="#333"/>'
+            f'<text x="25" y="{height - 6}" font-size="10">0</text>'
+            f'<text x="{width - 5}" y="{height - 6}" font-size="10" text-anchor="end">{most}</text>'
+            f'<text x="20" y="14" font-size="10" text-anchor="end">{tallest}</text>'
+            f'<line x1="{mx:.1f}" y1="4" x2="{mx:.1f}" y2="{8 + plot_h}" stroke="#D55E00" stroke-width="2" '
+            f'stroke-dasharray="4 2"/><text x="{mx:.1f}" y="{height - 6}" font-size="10" text-anchor="middle" '
+            f'fill="#D55E00">median {median:g}</text>')
+    return (f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" '
+            f'aria-label="score histogram, median {median:g} of {most}">{"".join(bars)}{axis}</svg>')
+
+
+def _katas(grades: list[dict], katas: list[Kata]) -> str:
+    figures = []
+    totals = [g.get("score", 0) for g in grades]
+    most = max((g.get("max_score", 0) for g in grades), default=0)
+    figures.append(_figure("all katas", totals, most))
+    for kata in katas:
+        scores = [k.get("score", 0) for g in grades for k in g["katas"] if k["folder"] == kata.folder]
+        zeroed = sum(bool(k.get("reason")) for g in grades for k in g["katas"] if k["folder"] == kata.folder)
+        figures.append(_figure(f"{kata.folder}: {kata.title}", scores, kata.max_score, zeroed))
+    return (f'<h2 id="katas">Per kata</h2><p>Score distributions; the dashed line is the median.</p>'
+            f'<div class="grid">{"".join(figures)}</div>')
+
+
+def _figure(name: str, scores: list[int], most: int, zeroed: int = 0) -> str:
+    if not scores:
+        return ""
+    full = sum(s >= most for s in scores)
+    caption = (f"<b>{escape(name)}</b><br>median {statistics.median(scores):g}/{most}, mean "
+               f"{statistics.fmean(scores):.1f}; {full} of {len(scores)} full marks"
+               + (f"; {zeroed} zeroed" if zeroed else ""))
+    return f"<figure>{_histogram(scores, most)}<figcaption>{caption}</figcaption></figure>"
+
+
+def _zeroed(grades: list[dict]) -> str:
+    rows = [(g["submission"], k["folder"], str(Status.ZERO), k["reason"]) for g in grades for k in g["katas"] if k.get("reason")]
+    rows += [(g["submission"], k["folder"], str(Status.BROKEN), k["broken"]) for g in grades for k in g["katas"]
+             if k.get("broken") and not k.get("reason")]
+    body = "".join(f"<tr><td>{escape(str(who))}</td><td>{escape(kata)}</td><td>{escape(what)}</td>"
+                   f"<td><pre>{escape(why[:1000])}</pre></td></tr>" for who, kata, what, why in rows)
+    table = (f"<table><thead><tr><th>student</th><th>kata</th><th>status</th><th>reason</th></tr></thead>"
+             f"<tbody>{body}</tbody></table>") if rows else "<p>None: every kata of every submission was graded normally.</p>"
+    return ('<h2 id="zeroed">Zeroed submissions</h2><p>Katas that scored zero for a limit or tampering (zero), '
+            "and modules that do not import (broken). Read any that scores unexpectedly high, too.</p>" + table)
+
+
+def _footer(grades: list[dict]) -> str:
+    info = runs(grades)
+    items = "".join(f"<li>{escape(label)}: {', '.join(f'<code>{escape(v)}</code>' for v in info[key])}</li>"
+                    for key, label in (("graded_at", "graded on"), ("tests_commit", "tests commit"),
+                                       ("torch", "torch"), ("python", "Python")))
+    return f'<h2 id="run">The run</h2><ul>{items}</ul>'
+
+
+_SCRIPT = """<script>
+// Sorting only: the page is complete without it.
+document.documentElement.classList.add("js");
+document.querySelectorAll("#heatmap th[data-sort]").forEach(function (th) {
+  th.tabIndex = 0;
+  function sort() {
+    var key = th.dataset.sort, numeric = th.hasAttribute("data-numeric");
+    var down = th.getAttribute("aria-sort") === (numeric ? "descending" : "ascending");
+    var body = document.querySelector("#heatmap tbody"), rows = Array.from(body.rows);
+    rows.sort(function (a, b) {
+      var x = a.dataset[key], y = b.dataset[key];
+      var order = numeric ? Number(y) - Number(x) : x.localeCompare(y);
+      return (down ? -order : order) || a.dataset.name.localeCompare(b.dataset.name);
+    });
+    rows.forEach(function (row) { body.appendChild(row); });
+    document.querySelectorAll("#heatmap th[aria-sort]").forEach(function (o) { o.removeAttribute("aria-sort"); });
+    th.setAttribute("aria-sort", (numeric !== down) ? "descending" : "ascending");
+  }
+  th.addEventListener("click", sort);
+  th.addEventListener("keydown", function (e) { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); sort(); } });
+});
+</script>"""

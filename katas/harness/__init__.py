@@ -1,11 +1,22 @@
-"""What kata test modules import: the module under test and the shared assertion helpers."""
+"""What kata test modules import: the module under test and the shared assertion helpers.
 
-from .checks import (
-    assert_grad, assert_tensor, cases, fail, gradients, mentions, raises_value_error, shape_words, where,
-)
-from .loader import implementation
+Loaded lazily (PEP 562), so that tools which only need the harness's data (``status``, ``report``,
+``kata``) do not pay torch's import.
+"""
 
-__all__ = [
-    "assert_grad", "assert_tensor", "cases", "fail", "gradients", "implementation", "mentions", "raises_value_error",
-    "shape_words", "where",
-]
+from __future__ import annotations
+
+import importlib
+
+_HOMES = {
+    "assert_grad": "checks", "assert_tensor": "checks", "cases": "checks", "fail": "checks",
+    "gradients": "checks", "mentions": "checks", "raises_value_error": "checks", "shape_words": "checks",
+    "where": "checks", "implementation": "loader",
+}
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str):
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{_HOMES[name]}", __name__), name)

@@ -93,8 +93,9 @@ def student_readme(katas) -> str:
 # torch-katas
 
 Advanced PyTorch, learned by filling in stubs until the tests pass. Each kata is a folder under
-`katas/` with a README (the lesson and the tasks), hints you ask for one at a time, a module of stubs you fill in, and the tests
-that check it. Work through them in order; every function is worth the points in its kata's README.
+`katas/` with a README (the lesson and the tasks), hints you ask for one at a time, a module of
+stubs you fill in, and the tests that check it. Work through them in order; every function is
+worth the points in its kata's README.
 
 | kata | topic | you edit | points |
 | --- | --- | --- | --- |

@@ -41,8 +41,8 @@ def build(out: Path, repo: Path = ROOT) -> list:
     out.mkdir(parents=True, exist_ok=True)
     katas = katas_of(repo)
     (out / "katas" / "harness").mkdir(parents=True)
-    for source in sorted((repo / "katas" / "harness").glob("*.py")):
-        shutil.copy2(source, out / "katas" / "harness" / source.name)
+    for source in sorted((repo / "katas").glob("*.py")) + sorted((repo / "katas" / "harness").glob("*.py")):
+        shutil.copy2(source, out / source.relative_to(repo))  # the package, its CLI and notebook mode; the harness
     for kata in katas:
         shutil.copytree(repo / "katas" / kata.folder, out / "katas" / kata.folder, ignore=IGNORED)
     for name in edition.ROOT_FILES:
@@ -105,6 +105,10 @@ pytest katas                            # everything
 python -m classroom check {first}       # exactly what the autograder runs for this kata
 python -m classroom grade .             # your points per function, as the grader counts them
 ```
+
+In Jupyter or Colab: `python -m katas notebook {first}` writes a starter notebook (the lesson, each stub
+in a cell); define the functions in cells and run `import katas; katas.check("{first}")`, the same tests
+on the notebook's definitions. Graded is only the `.py` file: copy each finished function there.
 
 ## How you are graded
 

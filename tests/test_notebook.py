@@ -19,6 +19,10 @@ from katas.harness.kata import ROOT, all_katas, load_kata
 from katas.harness.report import RunReport
 from katas.harness.status import Status
 
+# Each check is a whole pytest run of a kata inside this test: pytest's 10 s per test is too tight for
+# that on a machine that the classroom's background runs share.
+pytestmark = pytest.mark.timeout(60)
+
 EINSUM = load_kata(ROOT / "katas" / "03_einsum")
 SETUP, REFERENCE = notebook._definitions(ROOT / "reference" / "03_einsum" / "einsum_ops.py")
 SETUP = "\n".join(SETUP) + "\n\n" + REFERENCE.pop("_check")  # its imports and shape-check helper

@@ -8,6 +8,7 @@ import shlex
 import shutil
 
 ROOT_FILES = ("conftest.py", "requirements.txt", ".gitignore")
+PACKAGES = ("katas", "katas/harness")  # their *.py: the student CLI (python -m katas) and the harness
 # The classroom modules that `check` and `grade` need, in the edition and in the Classroom 50 bundle.
 RUNTIME = ("__init__.py", "__main__.py", "core.py", "edition.py", "gradebook.py", "grades.py", "intake.py",
            "pool.py", "recorder.py", "sandbox.py", "scoring.py")

@@ -1,6 +1,6 @@
 """The student edition: what students get, and a check that it holds nothing it must not.
 
-Built from an allowlist (the katas' folders without hidden tests, the harness, the root config, a
+Built from an allowlist (the katas' folders without hidden tests, the katas package and its harness, the root config, a
 student README, the autograding workflow and the grading runtime), never by copying the repo and
 deleting: a new instructor-only folder stays out until someone adds it here.
 """
@@ -40,9 +40,10 @@ def build(out: Path, repo: Path = ROOT) -> list:
         raise FileExistsError(f"{out} is not empty; give a new folder")
     out.mkdir(parents=True, exist_ok=True)
     katas = katas_of(repo)
-    (out / "katas" / "harness").mkdir(parents=True)
-    for source in sorted((repo / "katas").glob("*.py")) + sorted((repo / "katas" / "harness").glob("*.py")):
-        shutil.copy2(source, out / source.relative_to(repo))  # the package, its CLI and notebook mode; the harness
+    for package in edition.PACKAGES:
+        (out / package).mkdir(parents=True)
+        for source in sorted((repo / package).glob("*.py")):
+            shutil.copy2(source, out / package / source.name)
     for kata in katas:
         shutil.copytree(repo / "katas" / kata.folder, out / "katas" / kata.folder, ignore=IGNORED)
     for name in edition.ROOT_FILES:
@@ -75,10 +76,22 @@ def student_readme(katas) -> str:
     )
     total = sum(sum(k.points.values()) for k in katas)
     first = katas[0].folder if katas else "03_einsum"
+    function = katas[0].functions[0] if katas else "matmul"
+    commands = _aligned([
+        ("python -m katas", "the progress table of every kata"),
+        ("python -m katas next", "the next function to work on"),
+        (f"python -m katas hint {first} {function}", "a hint for it (again for the next one, --all for all)"),
+        (f"python -m katas watch {first}", "re-run that kata's tests each time you save"),
+        (f"pytest katas/{first}", "one kata, with a progress table per function"),
+        (f"pytest katas/{first} -k {function}", "one function's tests"),
+        ("pytest katas", "everything"),
+        (f"python -m classroom check {first}", "exactly what the autograder runs for this kata"),
+        ("python -m classroom grade .", "your points per function, as the grader counts them"),
+    ])
     return f"""# torch-katas
 
 Advanced PyTorch, learned by filling in stubs until the tests pass. Each kata is a folder under
-`katas/` with a README (the lesson, the tasks, hints), a module of stubs you fill in, and the tests
+`katas/` with a README (the lesson and the tasks), hints you ask for one at a time, a module of stubs you fill in, and the tests
 that check it. Work through them in order; every function is worth the points in its kata's README.
 
 | kata | topic | you edit | points |
@@ -99,11 +112,7 @@ python -m venv .venv && . .venv/bin/activate
 ## Check yourself
 
 ```
-pytest katas/{first}                    # one kata, with a progress table per function
-pytest katas/{first} -k matmul          # one function's tests
-pytest katas                            # everything
-python -m classroom check {first}       # exactly what the autograder runs for this kata
-python -m classroom grade .             # your points per function, as the grader counts them
+{commands}
 ```
 
 In Jupyter or Colab: `python -m katas notebook {first}` writes a starter notebook (the lesson, each stub
@@ -121,6 +130,11 @@ on the notebook's definitions. Graded is only the `.py` file: copy each finished
   exits the process, prints without end, starts processes, changes torch or the tests, or reads
   files it has no business reading scores zero for that kata, with the reason in the report.
 """
+
+
+def _aligned(rows: list[tuple[str, str]]) -> str:
+    width = max(len(command) for command, _ in rows)
+    return "\n".join(f"{command:<{width}}  # {comment}" for command, comment in rows)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import argparse
 import contextlib
 import io
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -111,14 +112,16 @@ def command_hint(args) -> int:
     if function not in kata.points:
         raise SystemExit(f"{kata.folder} has no function {function!r}: {', '.join(kata.points)}")
     seen = hints.Seen(ROOT / hints.SEEN_FILE)
-    shown = hints.next_hints(kata, KATAS_DIR / kata.folder, function, seen, everything=args.all)
-    total = len(hints.hints_of(KATAS_DIR / kata.folder).get(function, []))
+    lang = args.lang or hints.default_language()
+    shown = hints.next_hints(kata, KATAS_DIR / kata.folder, function, seen, everything=args.all, lang=lang)
+    total = len(hints.hints_of(KATAS_DIR / kata.folder, lang).get(function, []))
     if not shown:
         print(f"{kata.module}.{function}: no more hints ({total} shown). The lesson "
               f"(katas/{kata.folder}/README.md) and the failure messages say the rest.")
         return 0
     for number, text in shown:
-        print(f"{kata.module}.{function}, hint {number} of {total}:\n  {text}\n")
+        print(f"{kata.module}.{function}, hint {number} of {total}:")
+        print(textwrap.fill(text, width=96, initial_indent="  ", subsequent_indent="  ", break_on_hyphens=False) + "\n")
     if shown[-1][0] < total:
         print(f"(run the same command again for hint {shown[-1][0] + 1}; --all shows them all)")
     return 0
@@ -168,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
     hint.add_argument("kata", help="a kata: 03_einsum, 03 or einsum")
     hint.add_argument("function", nargs="?", help="a function of it (default: the next one not done)")
     hint.add_argument("--all", action="store_true", help="show every hint of the function")
+    hint.add_argument("--lang", choices=hints.LANGUAGES,
+                      help="the hints' language (default: KATAS_LANG, then the locale, then English)")
     watch = commands.add_parser("watch", help="re-run a kata's tests every time one of its files is saved")
     watch.add_argument("kata", nargs="?", help="a kata (default: every kata)")
     watch.add_argument("--stop-after", type=int, metavar="N", help="stop after N runs (for scripts)")

@@ -46,18 +46,18 @@ IMPLEMENTATIONS = {
 NO_CUDA = not torch.cuda.is_available()
 
 
-@pytest.fixture
-def toy(pytester: pytest.Pytester):
-    """A kata 01_toy (double: 1 point, half: 2) and one --impl folder per implementation."""
+def generated_kata(pytester: pytest.Pytester, folder: str, module: str, points: dict, tests: str, impls: dict):
+    """Write kata FOLDER (its kata.json and tests) and one --impl folder per implementation; return
+    a function that runs pytest on it with one of them and gives (result, run report)."""
     pytester.makeconftest('pytest_plugins = ["katas.harness.plugin"]\n')
     pytester.makefile(".ini", pytest="[pytest]\naddopts = -p no:cacheprovider\n")
-    kata = pytester.mkdir("katas") / "01_toy"
+    kata = pytester.mkdir("katas") / folder
     kata.mkdir()
-    (kata / "kata.json").write_text(json.dumps({"title": "a toy", "module": "toy", "points": {"double": 1, "half": 2}}))
-    (kata / "test_toy.py").write_text(textwrap.dedent(TOY_TESTS))
-    for name, code in IMPLEMENTATIONS.items():
-        (pytester.mkdir(name) / "01_toy").mkdir()
-        (pytester.path / name / "01_toy" / "toy.py").write_text(code)
+    (kata / "kata.json").write_text(json.dumps({"title": f"a {module}", "module": module, "points": points}))
+    (kata / f"test_{module}.py").write_text(textwrap.dedent(tests))
+    for name, code in impls.items():
+        (pytester.mkdir(name) / folder).mkdir()
+        (pytester.path / name / folder / f"{module}.py").write_text(code)
 
     def run(impl: str, *args: str):
         result = pytester.runpytest("katas", "--impl", str(pytester.path / impl), "--kata-report", "report.json", *args)
@@ -65,6 +65,12 @@ def toy(pytester: pytest.Pytester):
         return result, RunReport.read(written) if written.is_file() else None
 
     return run
+
+
+@pytest.fixture
+def toy(pytester: pytest.Pytester):
+    """A kata 01_toy (double: 1 point, half: 2) and one --impl folder per implementation."""
+    return generated_kata(pytester, "01_toy", "toy", {"double": 1, "half": 2}, TOY_TESTS, IMPLEMENTATIONS)
 
 
 def statuses(report: RunReport) -> dict[str, Status]:
@@ -164,3 +170,138 @@ def test_a_kata_test_without_a_checks_mark_is_a_usage_error(toy, pytester):
     result, _ = toy("solved")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*needs exactly one @pytest.mark.checks(name)*double, half*"])
+
+
+CHAIN_TESTS = '''
+import pytest
+import torch
+
+from katas.harness import assert_tensor, cases, implementation
+
+chain = implementation(__file__)
+
+
+@pytest.mark.parametrize("n", cases("base", [1, 2, 3]))
+def test_base(n):
+    x = torch.arange(n, dtype=torch.float64, requires_grad=True)
+    assert_tensor(chain.base(x), x.detach() + 1, hint="add one")
+
+
+@pytest.mark.parametrize("n", cases("twice", [1, 2]))
+def test_twice(n):
+    x = torch.arange(n, dtype=torch.float64)
+    assert_tensor(chain.twice(x), x + 2, hint="base, twice")
+'''
+
+TWICE = "\n\ndef twice(x):\n    return base(base(x))\n"
+CHAINS = {
+    "base_stub": "def base(x):\n    raise NotImplementedError\n" + TWICE,
+    "base_in_place": "def base(x):\n    x.add_(1)\n    return x\n" + TWICE,
+    "base_crashes": "def base(x):\n    raise TypeError('boom')\n" + TWICE,
+}
+
+
+@pytest.fixture
+def chain(pytester: pytest.Pytester):
+    """A kata 02_chain whose `twice` calls `base`, and one --impl folder per way `base` goes wrong."""
+    return generated_kata(pytester, "02_chain", "chain", {"base": 1, "twice": 1}, CHAIN_TESTS, CHAINS)
+
+
+def test_a_function_calling_a_stub_reads_blocked_by_it(chain):
+    result, report = chain("base_stub")
+    twice = report.kata("02_chain").function("twice")
+    assert twice.status is Status.BLOCKED and twice.blockers == ["base"]
+    assert twice.first_failure.message == "chain.twice: blocked by base, which is not implemented yet"
+    assert "blocked by base" in table_rows(result)["twice"]
+    result.stdout.fnmatch_lines(["*3 not started, 2 blocked*"])
+
+
+def test_a_function_calling_a_failing_one_reads_blocked_by_it(chain):
+    result, report = chain("base_crashes")
+    twice = report.kata("02_chain").function("twice")
+    assert twice.status is Status.BLOCKED
+    assert twice.first_failure.message == "chain.twice: blocked by base, which fails here: boom"
+    assert report.kata("02_chain").function("base").status is Status.FAILING
+
+
+def test_one_root_cause_shows_one_failure_a_count_and_the_fix(chain):
+    result, report = chain("base_in_place")
+    text = result.stdout.str()
+    assert report.kata("02_chain").function("base").count(Outcome.FAILED) == 3
+    assert text.count("_ test_base[") == 1, "only base's first failure is shown in full"
+    result.stdout.fnmatch_lines(["*kata hint*", "*torch.no_grad()*", "*3 more failing tests are only counted*"])
+    assert "contextlib.py" not in text and "katas/harness" not in text, "no harness frames in the traceback"
+    every, _ = chain("base_in_place", "--every-failure")
+    assert every.stdout.str().count("_ test_base[") == 3
+
+
+def test_the_header_explains_the_progress_letters(chain):
+    result, _ = chain("base_stub")
+    result.stdout.fnmatch_lines(["progress letters: . passed, F failed, n not started, b blocked*"])
+
+
+@pytest.mark.skipif(not NO_CUDA, reason="on a CUDA machine the CUDA tests run")
+def test_the_table_says_what_cuda_skips_mean(toy):
+    result, _ = toy("solved")
+    result.stdout.fnmatch_lines(["*3 tests skipped: CUDA is not available*done means done on the CPU; CUDA not checked*"])
+
+
+def test_a_kata_handed_out_with_a_bug_reads_as_one_row_until_started(kata_run):
+    from katas.harness.kata import all_katas
+
+    (kata,) = [k for k in all_katas() if k.ships_with_bug]
+    run = kata_run(kata, "student")
+    assert "FAILURES" not in run.output and "Traceback" not in run.output
+    assert "known bug" in run.output.splitlines()[-1]
+    assert any(f.name in line and "handed out with a bug" in line for f in run.report.kata(kata.folder).functions
+               for line in run.output.splitlines() if f.name in kata.ships_with_bug)
+
+
+def test_watch_reruns_when_a_kata_file_is_saved(monkeypatch, capsys):
+    import katas.__main__ as cli
+    from katas.harness.kata import KATAS_DIR
+
+    stub = next((KATAS_DIR / "03_einsum").glob("einsum_ops.py"))
+    saves = []
+
+    def sleep(seconds):  # the student saves the file once, after the first run
+        if not saves:
+            saves.append(stub.stat().st_mtime_ns)
+            os.utime(stub, ns=(saves[0], saves[0] + 1))
+
+    monkeypatch.setattr(cli.time, "sleep", sleep)
+    try:
+        assert cli.main(["watch", "03_einsum", "--stop-after", "2"]) == 0
+    finally:
+        os.utime(stub, ns=(saves[0], saves[0]))
+    out = capsys.readouterr().out
+    assert out.count("=====") == 4, "two runs: at the start, and after the save"
+    assert out.count("matmul                   not started") == 2
+    assert "First failure" not in out, "stubs have no failure to show"
+
+
+def test_next_names_the_first_function_not_done(monkeypatch, capsys):
+    import katas.__main__ as cli
+    from katas.harness.kata import all_katas
+
+    monkeypatch.setattr(cli, "all_katas", lambda: [k for k in all_katas() if k.folder == "03_einsum"])
+    assert cli.main(["next"]) == 0
+    out = capsys.readouterr().out
+    assert "Next: einsum_ops.matmul in katas/03_einsum/einsum_ops.py (not started)" in out
+    assert "python -m katas hint 03_einsum matmul" in out
+
+
+def test_signum_without_no_grad_shows_one_failure_a_count_and_the_fix(tmp_path, kata_run):
+    from katas.harness.kata import ROOT, all_katas
+
+    (kata,) = [k for k in all_katas() if k.folder == "01_optimizers"]
+    source = (ROOT / "reference" / kata.folder / f"{kata.module}.py").read_text()
+    assert "    @torch.no_grad()\n    def step" in source
+    (tmp_path / kata.folder).mkdir()
+    (tmp_path / kata.folder / f"{kata.module}.py").write_text(source.replace("    @torch.no_grad()\n    def step", "    def step"))
+    run = kata_run(kata, str(tmp_path))
+    signum = run.report.kata(kata.folder).function("Signum")
+    assert signum.status is Status.FAILING and signum.count(Outcome.FAILED) > 10
+    assert run.output.count("_ test_signum") == 1, "one full failure for Signum"
+    assert f"{signum.count(Outcome.FAILED) - 1} also failed" in run.output.splitlines()[-1]
+    assert "torch.no_grad()" in run.output.split("kata hint")[1]

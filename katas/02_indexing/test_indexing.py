@@ -163,8 +163,8 @@ def test_one_hot_values(device):
                       "has labels' shape plus one last dim, int64, on labels' device")
         assert_tensor(indexing.one_hot(labels, num_classes=7), F.one_hot(labels, 7),
                       what=f"the result for labels of shape {shape} and num_classes=7",
-                      hint="scatter 1s into torch.zeros(*labels.shape, num_classes, dtype=torch.int64) along the "
-                      "last dim")
+                      hint="with num_classes given, the last dim has num_classes entries whatever the labels: "
+                      "scatter 1s along a new last dim of that size, into int64 zeros")
 
 
 def one_hot_of_valid(labels: torch.Tensor, num_classes: int, case: str, hint: str) -> torch.Tensor:
@@ -201,15 +201,19 @@ def test_one_hot_empty_labels(device):
                       hint=hint)
 
 
+# What a message may name: the argument that is wrong, any other argument in the failing condition, or
+# the quantity the contract names (each keyword matches case-insensitively, singular or plural alike).
+LABELS_DTYPE = ("labels", "dtype", "integer")  # labels of a non-integer dtype
+RANGE = ("labels", "num_classes", "class")  # a label outside [0, num_classes): both arguments are involved
 ONE_HOT_ERRORS = [  # (case, labels, their dtype, num_classes, key words the message must hold)
-    ("float labels", [0.0, 1.0], torch.float32, -1, ("labels", "float")),
-    ("complex labels", [0j, 1j], torch.complex64, -1, ("labels", "complex")),
-    ("bool labels", [True, False], torch.bool, -1, ("labels", "bool")),
-    ("negative labels", [0, -3, 1], torch.int64, -1, ("labels", "-3")),
-    ("negative labels with num_classes", [2, -3, 1], torch.int64, 5, ("labels", "-3")),
-    ("labels >= num_classes", [0, 7, 1], torch.int64, 5, ("labels", "7")),
-    ("a label equal to num_classes", [0, 5, 1], torch.int64, 5, ("labels", "5")),
-    ("empty labels and num_classes=-1", [], torch.int64, -1, ("num_classes",)),
+    ("float labels", [0.0, 1.0], torch.float32, -1, (LABELS_DTYPE, "float")),
+    ("complex labels", [0j, 1j], torch.complex64, -1, (LABELS_DTYPE, "complex")),
+    ("bool labels", [True, False], torch.bool, -1, (LABELS_DTYPE, "bool")),
+    ("negative labels", [0, -3, 1], torch.int64, -1, (RANGE, "-3")),
+    ("negative labels with num_classes", [2, -3, 1], torch.int64, 5, (RANGE, "-3")),
+    ("labels >= num_classes", [0, 7, 1], torch.int64, 5, (RANGE, "7")),
+    ("a label equal to num_classes", [0, 5, 1], torch.int64, 5, (RANGE, "5")),
+    ("empty labels and num_classes=-1", [], torch.int64, -1, (("num_classes", "labels", "class"),)),
 ]
 
 
@@ -234,8 +238,8 @@ def test_split_heads_values(device, dtype):
     for num_heads in [1, 3, 4, 12]:
         assert_tensor(indexing.split_heads(x, num_heads), heads_by_chunks(x, num_heads),
                       what=f"the result for x of shape (2, 5, 12) and num_heads={num_heads}",
-                      hint="out[b, h, t, d] = x[b, t, h*D + d]: view as (B, T, H, D), then swap T and H "
-                      "with transpose(1, 2); a view straight to (B, H, T, D) mixes time steps into heads")
+                      hint="out[b, h, t, d] = x[b, t, h*D + d]: a view straight to (B, H, T, D) has the right shape "
+                      "but mixes time steps into heads; split the features first, then reorder the dims")
 
 
 @pytest.mark.checks("split_heads")
@@ -266,15 +270,16 @@ def test_split_heads_gradients(device, dtype):
 @pytest.mark.parametrize("features, num_heads", cases("split_heads", [(10, 4), (10, 3)], ids=joined))
 def test_split_heads_rejects_indivisible(features, num_heads, device):
     x = make_tensor((2, 5, features), device=device, dtype=torch.float32)
-    with raises_value_error("num_heads", str(features), case=f"a last dim of {features} and num_heads={num_heads}"):
+    with raises_value_error(("num_heads", "heads"), str(features),
+                            case=f"a last dim of {features} and num_heads={num_heads}"):
         indexing.split_heads(x, num_heads)
 
 
 def assert_contiguous(result: torch.Tensor, case: str) -> None:
     if not result.is_contiguous():
         fail(f"the result for {case} is not contiguous (strides {result.stride()}). reshape returns a "
-             "view whenever the strides allow one, and that view can be strided: transpose, then "
-             "contiguous(), then view.")
+             "view whenever the strides allow one, and that view can be strided: make the memory row-major "
+             "before merging the dims.")
 
 
 @pytest.mark.checks("merge_heads")
@@ -282,8 +287,8 @@ def test_merge_heads_values(device, dtype):
     x = make_tensor((2, 3, 5, 4), device=device, dtype=dtype, low=-2, high=2)
     result = indexing.merge_heads(x)
     assert_tensor(result, torch.cat(x.unbind(dim=1), dim=-1), what="the result for x of shape (2, 3, 5, 4)",
-                  hint="out[b, t, h*D + d] = x[b, h, t, d]: bring T before H with transpose(1, 2) first; "
-                  "reshaping (B, H, T, D) straight to (B, T, H*D) mixes heads into time steps")
+                  hint="out[b, t, h*D + d] = x[b, h, t, d]: reshaping (B, H, T, D) straight to (B, T, H*D) mixes "
+                  "heads into time steps; bring T before H first")
     assert_contiguous(result, "x of shape (2, 3, 5, 4)")
 
 
@@ -321,8 +326,8 @@ PATCH_CASES = [  # (images shape, patch size): square and not, one and several c
     ((1, 3, 5, 5), 5),
     ((2, 3, 4, 4), 1),
 ]
-PATCH_HINT = ("view as (B, C, H/p, p, W/p, p), permute the patch grid (H/p, W/p) to the front and keep "
-              "(C, p, p) inside each patch in that order, then reshape to (B, (H/p)*(W/p), C*p*p)")
+PATCH_HINT = ("F.unfold's order: the patches row by row over the grid, and inside a patch the features channel "
+              "first, then row, then column; check the order of your dims before the last reshape")
 
 
 def unfolded(images: torch.Tensor, patch_size: int) -> torch.Tensor:
@@ -356,5 +361,6 @@ def test_patchify_gradients(device, dtype):
 ))
 def test_patchify_rejects_indivisible(shape, patch_size, size, device):
     images = make_tensor(shape, device=device, dtype=torch.float32)
-    with raises_value_error("patch_size", str(size), case=f"images {shape} and patch_size={patch_size}"):
+    with raises_value_error(("patch_size", "patch size", "images", "height", "width"), str(size),
+                            case=f"images {shape} and patch_size={patch_size}"):
         indexing.patchify(images, patch_size)

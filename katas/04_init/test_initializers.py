@@ -107,10 +107,14 @@ def test_fans_match_pytorch(device, dtype):
                  f"fan_out) = {expected}.", hint)
 
 
+# A message about too few dims may say so in several ways: "at least 2 dims", "must be 2-D", "ndim 1", a shape.
+DIMS = ("dim", "2-D", "2d", "2 d", "shape")
+
+
 @pytest.mark.checks("fans")
 def test_fans_reject_fewer_than_2_dims(device):
     for shape in [(4,), ()]:
-        with raises_value_error("tensor", "dim", case=f"a tensor of shape {shape} (fans need at least 2 dims)"):
+        with raises_value_error("tensor", DIMS, case=f"a tensor of shape {shape} (fans need at least 2 dims)"):
             initializers.fans(torch.ones(shape, device=device))
 
 
@@ -170,7 +174,7 @@ def test_orthogonal_returns_empty_tensors_unchanged(device):
 @pytest.mark.checks("orthogonal_")
 def test_orthogonal_rejects_fewer_than_2_dims(device):
     for shape in [(4,), (), (0,)]:  # (0,): check ndim before returning empty tensors early
-        with raises_value_error("tensor", "dim", case=f"a tensor of shape {shape} (orthogonal_ needs at least 2 dims)"):
+        with raises_value_error("tensor", DIMS, case=f"a tensor of shape {shape} (orthogonal_ needs at least 2 dims)"):
             initializers.orthogonal_(torch.ones(shape, device=device))
 
 
@@ -235,9 +239,9 @@ def test_orthogonal_is_haar_distributed(device, dtype):
             fail(f"over {draws} draws of a {shape} matrix, entry {list(worst)} averages "
                  f"{means[worst].item():+.3f}; for uniformly (Haar) distributed matrices every entry averages 0 "
                  f"(within about {limit / math.sqrt(draws * max(shape)):.2f} here).",
-                 "QR is unique only up to the sign of each column of Q, and LAPACK picks the signs by a fixed "
-                 "rule, not at random: multiply Q's columns by the signs of R's diagonal (q * "
-                 "r.diagonal().sign()).")
+                 "this bias comes from the signs of Q's columns: QR is unique only up to those signs, and LAPACK "
+                 "picks them by a fixed rule, not at random, so Q as it comes is not Haar distributed. The "
+                 "decomposition records which sign each column got (python -m katas hint 04_init orthogonal_).")
 
 
 # init_weights ------------------------------------------------------------------------------------

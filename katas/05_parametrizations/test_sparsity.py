@@ -37,8 +37,21 @@ def device_of(device: str) -> torch.device:
     return torch.empty(0, device=device).device
 
 
-def check_mask(mask: object, shape: tuple[int, ...], device: str, zeros: int, what: str) -> None:
-    """Structure first (tensor, bool, shape, device), then the exact number of False entries."""
+# Why a mask's count of zeros comes out wrong, per kind of mask.
+ROUNDING = "Count the zeros with round(sparsity * numel) (Python's round, not int(), which floors)"
+RANDOM_COUNT = (f"{ROUNDING} and place exactly that many; a threshold like rand() < sparsity only hits the count "
+                "on average.")
+MAGNITUDE_COUNT = (f"{ROUNDING} and mask exactly that many positions, chosen by rank; a threshold on the values "
+                   "masks (or keeps) every entry tied at the cut at once.")
+TIES_COUNT = ("The weights are integers, so many entries share each magnitude and the cut falls inside a tie: a "
+              "threshold on abs(weight) masks (or keeps) every tied entry at once. Mask exactly round(sparsity * "
+              "numel) positions, chosen by rank, and let the ordering break the ties.")
+
+
+def check_mask(mask: object, shape: tuple[int, ...], device: str, zeros: int, what: str,
+               why: str = RANDOM_COUNT) -> None:
+    """Structure first (tensor, bool, shape, device), then the exact number of False entries (`why` says
+    what usually gets that count wrong)."""
     __tracebackhide__ = True
     if type(mask) is not torch.Tensor or mask.dtype != torch.bool or mask.shape != shape or mask.device != device_of(device):
         described = (f"{type(mask).__name__}" if type(mask) is not torch.Tensor
@@ -46,9 +59,7 @@ def check_mask(mask: object, shape: tuple[int, ...], device: str, zeros: int, wh
         fail(f"{what} should be a bool tensor of shape {shape} on {device_of(device)} (True keeps an entry, "
              f"False zeroes it), got a {described}")
     if int((~mask).sum()) != zeros:
-        fail(f"{what} has {int((~mask).sum())} False entries, expected exactly {zeros} of {math.prod(shape)}. "
-             "Count the zeros with round(sparsity * numel) (Python's round, not int(), which floors) and place "
-             "exactly that many; a threshold like rand() < sparsity only hits the count on average.")
+        fail(f"{what} has {int((~mask).sum())} False entries, expected exactly {zeros} of {math.prod(shape)}. {why}")
 
 
 def smallest_first(weight: torch.Tensor, zeros: int) -> torch.Tensor:
@@ -192,7 +203,7 @@ def test_magnitude_mask_drops_smallest_magnitudes(device, dtype):
         weight = make_tensor(shape, device=device, dtype=dtype, low=-3, high=3)
         mask = sparsity.magnitude_mask(weight, level)
         zeros = zeros_for(shape, level)
-        check_mask(mask, shape, device, zeros, f"magnitude_mask(weight of shape {shape}, {level})")
+        check_mask(mask, shape, device, zeros, f"magnitude_mask(weight of shape {shape}, {level})", MAGNITUDE_COUNT)
         assert_tensor(mask, smallest_first(weight, zeros), what=f"the mask for shape {shape} and sparsity {level}",
                       hint="mask (set False) the entries with the smallest abs(weight): -2.9 is a large "
                       "weight, 0.01 a small one")
@@ -205,7 +216,7 @@ def test_magnitude_mask_with_ties(device, dtype):
     for level in (0.3, 0.5, 0.8):
         mask = sparsity.magnitude_mask(weight, level)
         zeros = zeros_for((6, 8), level)
-        check_mask(mask, (6, 8), device, zeros, f"magnitude_mask(integer weight with ties, {level})")
+        check_mask(mask, (6, 8), device, zeros, f"magnitude_mask(integer weight with ties, {level})", TIES_COUNT)
         dropped, kept = weight.abs()[~mask], weight.abs()[mask]
         if dropped.max() > kept.min():
             fail(f"with sparsity {level} it masks a weight of magnitude {dropped.max().item():g} but keeps one "
@@ -216,7 +227,7 @@ def test_magnitude_mask_with_ties(device, dtype):
 def test_magnitude_mask_of_a_trained_parameter(device, dtype):
     layer = linear(device, dtype)
     mask = sparsity.magnitude_mask(layer.weight, 0.5)
-    check_mask(mask, (5, 6), device, 15, "magnitude_mask(layer.weight, 0.5)")
+    check_mask(mask, (5, 6), device, 15, "magnitude_mask(layer.weight, 0.5)", MAGNITUDE_COUNT)
     assert_tensor(mask, smallest_first(layer.weight, 15), what="the mask of a Parameter")
 
 
@@ -316,7 +327,8 @@ def test_sparsify_other_name(device):
     if parametrize.is_parametrized(layer, "weight"):
         fail('sparsify_(layer, 0.4, name="bias") parametrized layer.weight; sparsify the tensor `name` names')
     original_of(layer, "bias")
-    check_mask(layer.bias != 0, (5,), device, 2, 'the nonzeros of layer.bias after sparsify_(layer, 0.4, name="bias")')
+    check_mask(layer.bias != 0, (5,), device, 2, 'the nonzeros of layer.bias after sparsify_(layer, 0.4, name="bias")',
+               MAGNITUDE_COUNT)
 
 
 @pytest.mark.checks("sparsify_")
@@ -373,7 +385,7 @@ def test_sparsify_state_dict_round_trip(device, dtype):
 def test_sparsify_survives_training(optimizer, device, dtype):
     layer = sparsity.sparsify_(linear(device, dtype), 0.5)
     masked = (layer.weight == 0).detach()
-    check_mask(~masked, (5, 6), device, 15, "the nonzeros of layer.weight after sparsify_(layer, 0.5)")
+    check_mask(~masked, (5, 6), device, 15, "the nonzeros of layer.weight after sparsify_(layer, 0.5)", MAGNITUDE_COUNT)
     before = layer.weight.detach().clone()
     step = Optimizer(optimizer, layer.parameters(), lr=OPTIMIZERS[optimizer])
     x = torch.randn(16, 6, device=device, dtype=dtype)
@@ -418,8 +430,8 @@ def test_symmetric_forward(device, dtype):
     X = make_tensor((5, 5), device=device, dtype=dtype, low=-2, high=2, requires_grad=True)
     result = sparsity.Symmetric()(X)
     assert_tensor(result, upper_mirrored(X).detach(), what="Symmetric()(X)",
-                  hint="keep the upper triangle and the diagonal (once!), mirror the strict upper triangle "
-                  "below it: X.triu() + X.triu(1).mT")
+                  hint="out[i, j] = X[min(i, j), max(i, j)]: keep the upper triangle and the diagonal (once: X + X.mT "
+                  "doubles it), and fill the lower triangle from the strict upper one, never from X's own lower part")
     upstream = torch.randn(5, 5, device=device, dtype=dtype)
     grad, = gradients(result, [X], upstream)
     expected, = gradients(upper_mirrored(X), [X], upstream)
@@ -517,11 +529,14 @@ def test_make_permanent_other_name(device):
     assert_tensor(layer.bias.detach(), expected, what="layer.bias after make_permanent_(layer, 'bias')")
 
 
+PARAMETRIZED = ("parametriz", "parametris")  # parametrized, parametrization; British spelling alike
+
+
 @pytest.mark.checks("make_permanent_")
 def test_make_permanent_rejects_plain_tensors(device):
-    with raises_value_error("weight", "parametriz", case="a layer whose weight is not parametrized"):
+    with raises_value_error("weight", PARAMETRIZED, case="a layer whose weight is not parametrized"):
         sparsity.make_permanent_(linear(device, torch.float32))
     layer = linear(device, torch.float32)
     parametrize.register_parametrization(layer, "weight", Tripled())
-    with raises_value_error("bias", "parametriz", case='name="bias" when only the weight is parametrized'):
+    with raises_value_error("bias", PARAMETRIZED, case='name="bias" when only the weight is parametrized'):
         sparsity.make_permanent_(layer, "bias")

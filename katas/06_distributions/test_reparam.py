@@ -207,7 +207,9 @@ def test_rsample_exponential_mean_and_variance(device, dtype):
     samples = reparam.rsample_exponential(rate, (N,))
     assert_structure(samples, (N, 3), dtype, device, "the samples", SHAPE_HINT)
     if (samples < 0).any():
-        fail(f"{int((samples < 0).sum())} samples are negative", "exponential samples are >= 0: -log(1 - u) / rate")
+        fail(f"{int((samples < 0).sum())} samples are negative",
+             "exponential samples are >= 0, and the log of a number in (0, 1] is <= 0: mind the sign of the "
+             "inverse CDF")
     scale = 1 / rate.double()
     hint = "Exponential(rate) has mean 1 / rate and variance 1 / rate^2: divide by the rate, do not multiply"
     assert_within(samples.double().mean(0), scale, scale / math.sqrt(N), "the sample mean", hint)
@@ -232,7 +234,8 @@ def test_rsample_exponential_gradients(device, dtype):
     # x = -log(1 - u) / rate, so dx/drate = -x / rate.
     expected = (upstream * -samples.detach() / rate.detach()).sum_to_size(rate.shape)
     assert_grad(grad_rate, expected, name="rate",
-                hint="the sample must be computed from rate as -log(1 - u) / rate, u drawn independently of rate")
+                hint="the sample must be computed from rate (the inverse CDF at u), with u drawn independently of "
+                "rate: no detach, no .item(), no new tensor made from rate")
 
 
 @pytest.mark.checks("rsample_exponential")
@@ -289,7 +292,9 @@ def kl_expected(mu1, sigma1, mu2, sigma2) -> torch.Tensor:
     return kl_divergence(Normal(mu1.double(), sigma1.double()), Normal(mu2.double(), sigma2.double()))
 
 
-KL_HINT = "KL(N1 || N2) = log(sigma2 / sigma1) + (sigma1^2 + (mu1 - mu2)^2) / (2 sigma2^2) - 1/2"
+KL_HINT = ("KL(q || p) is E_q[log q(x) - log p(x)] for q = N(mu1, sigma1), p = N(mu2, sigma2), sigma the standard "
+           "deviation: a log ratio of the sigmas, a variance plus a squared mean difference over 2 sigma2^2, "
+           "and a constant; KL(N(0, 2) || N(0, 1)) is about 0.807")
 
 
 @pytest.mark.checks("kl_normal")
@@ -335,7 +340,7 @@ LOG_NORMAL_SIGMA = [0.25, 0.5]  # (2,)
 def test_log_normal_is_exp_of_normal(device, dtype):
     mu, sigma = tensor(LOG_NORMAL_MU, device, dtype), tensor(LOG_NORMAL_SIGMA, device, dtype)
     d = reparam.log_normal(mu, sigma)
-    hint = "return TransformedDistribution(Normal(mu, sigma), [ExpTransform()])"
+    hint = "a log-normal is a Normal(mu, sigma) pushed through exp: a TransformedDistribution with the exp transform"
     if not isinstance(d, TransformedDistribution):
         fail(f"returned {type(d).__name__}, expected a torch.distributions.TransformedDistribution", hint)
     if not isinstance(d.base_dist, Normal):
@@ -378,8 +383,9 @@ def test_log_normal_sample_mean(device, dtype):
                   "a log-normal's mean is exp(mu + sigma^2 / 2): exp of Normal(mu, sigma) samples")
 
 
-LOG_PROB_HINT = "log p(y) = log N(log y; mu, sigma) - log y, with log N(x; mu, sigma) = " \
-                "-(x - mu)^2 / (2 sigma^2) - log sigma - log(2 pi) / 2; the -log y is the change-of-variables term"
+LOG_PROB_HINT = ("log p(y) = log N(log y; mu, sigma) - log y: the Normal log-density at log y (sigma the standard "
+                 "deviation, with its -log sigma and -log(2 pi) / 2 terms), plus the change-of-variables term "
+                 "-log y, which keeps the density integrating to 1")
 
 
 def log_prob_args(device, dtype, requires_grad=False) -> list[torch.Tensor]:

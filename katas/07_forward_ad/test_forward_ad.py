@@ -239,8 +239,8 @@ def test_jvp_values(name, device, dtype):
                   hint="return f evaluated at x itself (the primal), not the dual tensor or the tangent")
     expected = times(p.jacobian64(), v.double()).to(dtype)
     assert_tensor(tangent, expected, what=f"J v, the second result, for f = {name}",
-                  hint="make x dual with tangent v (forward_ad.make_dual) or call torch.func.jvp(f, (x,), (v,)), "
-                  "then read the tangent of f's output")
+                  hint="J v is the tangent of f's output when x carries the tangent v (forward mode): not v itself, "
+                  "not f(v), not a finite difference")
 
 
 @pytest.mark.checks("jvp")
@@ -317,7 +317,8 @@ def test_directional_derivative_rejects_non_scalar_f(device):
     for name in ["sin(x) * x", "A @ x, A (4, 3)", "tanh(X).cumsum(dim=1), (2, 3) -> (2, 3)"]:
         p = setup(name, device, torch.float32)
         out_shape = tuple(p.f(p.x).shape)
-        with raises_value_error("scalar", *shape_words(out_shape), case=f"f = {name}, whose output has shape "
+        with raises_value_error(("scalar", "0-d", "dim"), *shape_words(out_shape),  # "0-dim", "ndim" alike
+                                case=f"f = {name}, whose output has shape "
                                 f"{out_shape} (say that f(x) must be a scalar, and give its shape)"):
             forward_ad.directional_derivative(p.f, p.x, torch.ones_like(p.x))
 
@@ -330,9 +331,8 @@ def test_jacobian_forward_values(name, device, dtype):
     p = setup(name, device, dtype)
     expected = reverse_jacobian(p.f64, p.x64).to(dtype)
     assert_tensor(forward_ad.jacobian_forward(p.f, p.x), expected, what=f"the Jacobian of {name}",
-                  hint="J has shape f(x).shape + x.shape: push each basis direction of x's shape (x.numel() "
-                  "of them, e.g. torch.eye(n).reshape(n, *x.shape)) through a jvp, then put the direction "
-                  "dims last")
+                  hint="J has shape f(x).shape + x.shape, and column j is J e_j for the j-th basis direction of "
+                  "x's shape: the input's dims come last, after f(x)'s")
 
 
 @pytest.mark.checks("jacobian_forward")

@@ -90,6 +90,7 @@ def all_katas(katas_dir: Path = KATAS_DIR) -> list[Kata]:
     ]
 
 
+@functools.cache
 def kata_of(path: Path) -> Kata | None:
     """The kata a test file belongs to, or None for files outside a kata folder."""
     folder = Path(path).resolve().parent

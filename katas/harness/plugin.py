@@ -24,10 +24,17 @@ from .status import Outcome
 RUN = pytest.StashKey["KataRun"]()
 CHECKS = pytest.StashKey[tuple[Kata, str]]()  # on each kata test item: its kata and function
 # pytest's progress letters, and the harness's own (said in the header)
-LETTERS = ". passed, F failed, n not started, b blocked by another function, B broken, s skipped"
+LETTERS = (f". {Outcome.PASSED}, F {Outcome.FAILED}, n {Outcome.NOT_STARTED}, b {Outcome.BLOCKED} by another function, "
+           f"B {Outcome.BROKEN}, s {Outcome.SKIPPED}")
 # Display categories of failures shown as a count instead of in full; the run report still counts
 # them as failed.
 ALSO_FAILED, KNOWN_BUG = "also failed", "known bug"
+NOT_FAILURES = (pytest.skip.Exception, pytest.xfail.Exception)  # raised, but no failure to explain
+
+
+def _failed(item: pytest.Item, call: pytest.CallInfo) -> bool:
+    """A kata test's phase that raised a real failure."""
+    return call.excinfo is not None and CHECKS in item.stash and not call.excinfo.errisinstance(NOT_FAILURES)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -98,7 +105,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     """Every failure report of a kata test carries what the run report needs: its exception type
     and its message."""
     report = yield
-    if call.excinfo is None or CHECKS not in item.stash:
+    if not _failed(item, call):
         return report
     report.kata_error = _error_name(call.excinfo.value)
     if not hasattr(report, "kata_message"):
@@ -200,7 +207,7 @@ class KataRun:
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport | None:
         """Kata failures that explain themselves get a one-line report, made before pytest spends
         time formatting a traceback that nobody needs to read; the others lose the harness's frames."""
-        if call.excinfo is None or CHECKS not in item.stash:
+        if not _failed(item, call):
             return None
         kata, function = item.stash[CHECKS]
         summary = feedback.summarize(call.excinfo, kata, function, self.session.source_files(),

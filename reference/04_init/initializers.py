@@ -41,11 +41,10 @@ def orthogonal_(tensor: torch.Tensor, gain: float = 1.0, generator: torch.Genera
     View the tensor as a matrix of shape (rows, cols) = (size(0), numel / size(0)) (conv kernels
     flatten their trailing dims). Then the rows are orthonormal if rows <= cols (W W^T = I), else
     the columns are (W^T W = I), before scaling by `gain`. Draw a Gaussian matrix with `generator`
-    (on the tensor's device, in its dtype), take its QR decomposition, and multiply each column of
-    Q by the sign of the matching diagonal entry of R: QR alone is unique only up to those signs,
-    and LAPACK's choice is not random, so without the fix the result is not uniformly (Haar)
-    distributed. Q of a tall matrix has orthonormal columns: for a wide tensor, QR the transposed
-    (tall) shape and transpose back. It need not match nn.init.orthogonal_ draw for draw.
+    (on the tensor's device, in its dtype), take its QR decomposition, and correct the signs of Q's
+    columns: QR alone is unique only up to those signs, and LAPACK's choice is not random, so
+    without a correction the result is not uniformly (Haar) distributed. Q of a tall matrix has
+    orthonormal columns: for a wide tensor, QR the transposed (tall) shape and transpose back. It need not match nn.init.orthogonal_ draw for draw.
 
     Works on an nn.Parameter that requires grad (an init is not part of the graph: fill it under
     torch.no_grad()). Empty tensors are returned unchanged.

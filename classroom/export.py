@@ -118,6 +118,10 @@ python -m venv .venv && . .venv/bin/activate
 {commands}
 ```
 
+In Jupyter or Colab: `python -m katas notebook {first}` writes a starter notebook (the lesson, each stub
+in a cell); define the functions in cells and run `import katas; katas.check("{first}")`, the same tests
+on the notebook's definitions. Graded is only the `.py` file: copy each finished function there.
+
 ## How you are graded
 
 - Edit only the kata modules (`katas/NN_topic/<module>.py`). The grader takes those files from your

@@ -1,5 +1,5 @@
-"""python -m katas [list | next | hint KATA [FUNCTION] | watch [KATA]]: the student's loop around the
-kata tests. Every command runs the same pytest tests as `pytest katas/NN_topic` and reads its run
+"""python -m katas [list | next | hint KATA [FUNCTION] | watch [KATA] | notebook KATA]: the student's loop
+around the kata tests. Every command runs the same pytest tests as `pytest katas/NN_topic` and reads its run
 report; nothing here decides a status of its own."""
 
 from __future__ import annotations
@@ -149,6 +149,19 @@ def command_watch(args) -> int:
     return 0
 
 
+def command_notebook(args) -> int:
+    from katas import notebook
+
+    kata = find_kata(args.kata)
+    path = Path(args.out) if args.out else ROOT / "notebooks" / f"{kata.folder}.ipynb"
+    if path.exists() and not args.force:
+        raise SystemExit(f"{path} exists (your work?): give another --out, or --force to replace it")
+    notebook.write_starter(kata, path)
+    print(f"wrote {path}: open it in Jupyter from inside this checkout, or upload it to Colab "
+          "(its first cell says how to clone the repository there)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m katas", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command")
@@ -163,9 +176,13 @@ def main(argv: list[str] | None = None) -> int:
     watch = commands.add_parser("watch", help="re-run a kata's tests every time one of its files is saved")
     watch.add_argument("kata", nargs="?", help="a kata (default: every kata)")
     watch.add_argument("--stop-after", type=int, metavar="N", help="stop after N runs (for scripts)")
+    starter = commands.add_parser("notebook", help="write a starter notebook for a kata (Jupyter, Colab)")
+    starter.add_argument("kata", help="a kata: 03_einsum, 03 or einsum")
+    starter.add_argument("--out", metavar="PATH", help="where to write it (default: notebooks/NN_topic.ipynb)")
+    starter.add_argument("--force", action="store_true", help="replace the notebook if it exists")
     args = parser.parse_args(argv)
     commands = {None: command_list, "list": command_list, "next": command_next, "hint": command_hint,
-                "watch": command_watch}
+                "watch": command_watch, "notebook": command_notebook}
     return commands[args.command](args)
 
 

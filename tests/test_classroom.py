@@ -215,7 +215,7 @@ def test_export_holds_the_katas_and_nothing_instructor_only(classroom):
         for name in ("README.md", "kata.json", f"{kata.module}.py"):
             assert (edition / "katas" / kata.folder / name).is_file(), f"{kata.folder}/{name} missing"
     for name in ("conftest.py", "pyproject.toml", "README.md", ".github/workflows/classroom.yml",
-                 "classroom/core.py", "katas/harness/plugin.py"):
+                 "classroom/core.py", "katas/harness/plugin.py", "katas/__init__.py", "katas/notebook.py"):
         assert (edition / name).is_file(), name
     for name in ("reference", "tests", "tox.ini", "classroom/export.py", "classroom/bundle.py"):
         assert not (edition / name).exists(), f"{name} must not be handed out"

@@ -2,12 +2,15 @@
 
 ``student`` (default) is ``katas/`` itself; ``reference`` is ``reference/``; a directory is any folder
 laid out like ``katas/`` (a student's checkout); a ``.py`` file under ``reference/NN_topic/mutants/``
-is the reference with that known-wrong change applied on top.
+is the reference with that known-wrong change applied on top; ``namespace:TOKEN`` is the definitions
+in a namespace (a notebook's globals) that ``namespace_impl`` has named for the duration of a run.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import inspect
+import os
 import sys
 import traceback
 from contextlib import contextmanager
@@ -27,13 +30,31 @@ class Impl:
     label: str  # what the progress table prints
     folder: Path | None  # where NN_topic/module.py live
     mutant: Path | None = None  # a known-wrong change applied over the reference
+    namespace: dict | None = field(default=None, compare=False, repr=False)  # a notebook's globals
 
     def source_of(self, kata: Kata) -> Path:
         return (self.folder or ROOT / "reference") / kata.folder / f"{kata.module}.py"
 
 
+# --impl values that name a namespace: a string option cannot carry the dict itself.
+_NAMESPACES: dict[str, Impl] = {}
+
+
+@contextmanager
+def namespace_impl(namespace: dict, label: str) -> Iterator[str]:
+    """An --impl value that runs the tests against the kata functions defined in ``namespace``."""
+    token = f"namespace:{id(namespace)}"
+    _NAMESPACES[token] = Impl(label, None, namespace=namespace)
+    try:
+        yield token
+    finally:
+        _NAMESPACES.pop(token, None)
+
+
 def resolve_impl(spec: str) -> Impl:
     """Turn an --impl value into an Impl; raise ValueError with a helpful message if it is bad."""
+    if spec in _NAMESPACES:
+        return _NAMESPACES[spec]
     if spec == "student":
         return Impl("student (katas/)", KATAS_DIR)
     if spec == "reference":
@@ -73,7 +94,7 @@ class Session:
     def source_files(self) -> set[str]:
         return {m.__file__ for m in self.modules.values() if isinstance(m, ModuleType)} | (
             {str(self.impl.mutant)} if self.impl.mutant else set()
-        )
+        ) | (_files_of(self.impl.namespace) if self.impl.namespace is not None else set())
 
     def close(self) -> None:
         for loaded in self.modules.values():
@@ -81,7 +102,9 @@ class Session:
                 sys.modules.pop(loaded.__name__, None)
         self.modules.clear()
 
-    def _load(self, kata: Kata) -> ModuleType | KataLoadError:
+    def _load(self, kata: Kata) -> ModuleType | NamespaceModule | KataLoadError:
+        if self.impl.namespace is not None:
+            return namespace_module(self.impl.namespace, kata)
         if self.impl.mutant and self.impl.mutant.parent.parent.name != kata.folder:
             return KataLoadError(f"{self.impl.label} is a mutant of another kata, not of {kata.folder}")
         path = self.impl.source_of(kata)
@@ -100,6 +123,56 @@ class Session:
             sys.modules.pop(name, None)
             return KataLoadError(f"{path.name} could not be imported: {_one_line(error, path)}")
         return module
+
+
+class NamespaceModule:
+    """A kata module made of the definitions in a namespace (a notebook's globals).
+
+    Not a ModuleType, whose __dict__ cannot be replaced: this object's __dict__ *is* the namespace,
+    so the guard finds and patches aliases such as `from torch import mm` in the very globals the
+    notebook's functions run with, exactly as it does in a kata file's module.
+    """
+
+
+# What a kata function missing from a namespace runs: it raises from a file the harness counts as
+# kata code, so the function reads "not started", as an untouched stub does.
+MISSING_FILE = "<katas: not defined in this namespace>"
+
+
+def namespace_module(namespace: dict, kata: Kata) -> NamespaceModule:
+    source = "".join(
+        f"class {name}:\n    def __init__(self, *args, **kwargs):\n        raise NotImplementedError\n"
+        if name[:1].isupper() else f"def {name}(*args, **kwargs):\n    raise NotImplementedError\n"
+        for name in kata.points
+    )
+    stubs: dict[str, Any] = {}
+    exec(compile(source, MISSING_FILE, "exec"), stubs)
+
+    class Namespace(NamespaceModule):
+        def __getattr__(self, name: str) -> Any:  # only for names the namespace lacks
+            if name in kata.points:
+                return stubs[name]
+            raise AttributeError(name)
+
+    module = Namespace()
+    module.__dict__ = namespace
+    return module
+
+
+def _files_of(namespace: dict) -> set[str]:
+    """The files that the namespace's own functions and classes were compiled from (notebook cells)."""
+    functions = []
+    for value in list(namespace.values()):
+        if inspect.isfunction(value):
+            functions.append(value)
+        elif isinstance(value, type):
+            functions += [f for f in vars(value).values() if inspect.isfunction(f)]
+    files = {MISSING_FILE}
+    for function in functions:
+        if function.__globals__ is namespace:
+            name = function.__code__.co_filename
+            files |= {name, os.path.abspath(name)}
+    return files
 
 
 def _one_line(error: BaseException, path: Path) -> str:

@@ -156,7 +156,7 @@ def command_notebook(args) -> int:
     path = Path(args.out) if args.out else ROOT / "notebooks" / f"{kata.folder}.ipynb"
     if path.exists() and not args.force:
         raise SystemExit(f"{path} exists (your work?): give another --out, or --force to replace it")
-    notebook.write_starter(kata, path)
+    notebook.write_starter(kata, path, args.lang or hints.default_language())
     print(f"wrote {path}: open it in Jupyter from inside this checkout, or upload it to Colab "
           "(its first cell says how to clone the repository there)")
     return 0
@@ -180,6 +180,8 @@ def main(argv: list[str] | None = None) -> int:
     starter.add_argument("kata", help="a kata: 03_einsum, 03 or einsum")
     starter.add_argument("--out", metavar="PATH", help="where to write it (default: notebooks/NN_topic.ipynb)")
     starter.add_argument("--force", action="store_true", help="replace the notebook if it exists")
+    starter.add_argument("--lang", choices=hints.LANGUAGES,
+                         help="the lesson's language (default: KATAS_LANG, then the locale, then English)")
     args = parser.parse_args(argv)
     commands = {None: command_list, "list": command_list, "next": command_next, "hint": command_hint,
                 "watch": command_watch, "notebook": command_notebook}

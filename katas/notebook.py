@@ -188,12 +188,19 @@ sys.path.insert(0, str(_root))
 import katas
 '''
 
-HOW = """\
+HOW = {"en": """\
 **This notebook** checks your code with the kata's own tests: write each function in its cell, run
 it, then run the check cell below it. `katas.check("{folder}", "name")` tests one function,
 `katas.check("{folder}")` all of them (or `%load_ext katas`, then `%kata {folder} name`). A function
 you have not written yet reads "not started". The grader still reads
-`katas/{folder}/{module}.py`: when a function is done, copy it there."""
+`katas/{folder}/{module}.py`: when a function is done, copy it there.""", "ru": """\
+**Этот ноутбук** проверяет ваш код тестами самой каты: напишите каждую функцию в её ячейке, выполните
+её, затем выполните ячейку проверки под ней. `katas.check("{folder}", "name")` проверяет одну функцию,
+`katas.check("{folder}")` — все сразу (или `%load_ext katas`, затем `%kata {folder} name`). Ещё не
+написанная функция значится как "not started". Оценка по-прежнему берётся из
+`katas/{folder}/{module}.py`: когда функция готова, перенесите её туда."""}
+LESSONS = {"en": "README.md", "ru": "README.ru.md"}
+LANGUAGE_LINKS = re.compile(r"^(\*\*English\*\*|\[English\])")  # a lesson's first line: meaningless in a notebook
 
 
 def _cell(kind: str, source: str, number: int) -> dict:
@@ -230,7 +237,10 @@ def _lesson(readme: Path, links_from: Path) -> list[str]:
         return f"]({base}/{target})"
 
     sections, fenced = [[]], False
-    for line in re.sub(r"(\]\()([^)\s]+)\)", relink, text).splitlines():
+    lines = text.splitlines()
+    if lines and LANGUAGE_LINKS.match(lines[0]):
+        lines = lines[1:]
+    for line in re.sub(r"(\]\()([^)\s]+)\)", relink, "\n".join(lines)).splitlines():
         fenced ^= line.lstrip().startswith("```")
         if not fenced and re.match(r"#{1,3} ", line) and sections[-1]:
             sections.append([])
@@ -238,12 +248,13 @@ def _lesson(readme: Path, links_from: Path) -> list[str]:
     return ["\n".join(lines).strip() for lines in sections if "".join(lines).strip()]
 
 
-def starter(kata: Kata, folder: Path) -> dict:
-    """The starter notebook of a kata (nbformat 4 JSON), for a notebook that will sit in ``folder``."""
+def starter(kata: Kata, folder: Path, lang: str = "en") -> dict:
+    """The starter notebook of a kata (nbformat 4 JSON), for a notebook that will sit in ``folder``,
+    with the lesson in ``lang``."""
     kata_dir = KATAS_DIR / kata.folder
     setup, definitions = _definitions(kata_dir / f"{kata.module}.py")
-    lesson = _lesson(kata_dir / "README.md", folder)
-    sources = [("markdown", lesson[0]), ("markdown", HOW.format(folder=kata.folder, module=kata.module)),
+    lesson = _lesson(kata_dir / LESSONS[lang], folder)
+    sources = [("markdown", lesson[0]), ("markdown", HOW[lang].format(folder=kata.folder, module=kata.module)),
                ("code", SETUP), ("code", "\n".join(setup) + "\n")]
     sources += [("markdown", section) for section in lesson[1:]]
     sources.append(("markdown", f"## Your functions\n\nThe stubs of `katas/{kata.folder}/{kata.module}.py`, "
@@ -264,9 +275,9 @@ def starter(kata: Kata, folder: Path) -> dict:
     }
 
 
-def write_starter(kata: Kata, path: Path) -> Path:
+def write_starter(kata: Kata, path: Path, lang: str = "en") -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(starter(kata, path.parent.resolve()), indent=1, ensure_ascii=False) + "\n",
+    path.write_text(json.dumps(starter(kata, path.parent.resolve(), lang), indent=1, ensure_ascii=False) + "\n",
                     encoding="utf-8")
     return path

@@ -119,12 +119,16 @@ def test_plain_python_without_ipython_imports_and_checks():
     assert re.search(r"^   matmul +not started", done.stdout, re.M), done.stdout
 
 
+@pytest.mark.parametrize("lang", ["en", "ru"])
 @pytest.mark.parametrize("kata", all_katas(), ids=lambda kata: kata.folder)
-def test_starter_notebook_has_the_lesson_and_a_stub_and_check_per_function(kata):
-    written = notebook.starter(kata, ROOT / "notebooks")
+def test_starter_notebook_has_the_lesson_and_a_stub_and_check_per_function(kata, lang):
+    written = notebook.starter(kata, ROOT / "notebooks", lang)
     code = ["".join(cell["source"]) for cell in written["cells"] if cell["cell_type"] == "code"]
     markdown = "\n".join("".join(cell["source"]) for cell in written["cells"] if cell["cell_type"] == "markdown")
-    assert (ROOT / "katas" / kata.folder / "README.md").read_text().splitlines()[0] in markdown
+    lesson = (ROOT / "katas" / kata.folder / notebook.LESSONS[lang]).read_text().splitlines()
+    title = next(line for line in lesson if line.startswith("# "))
+    assert markdown.startswith(title), "the lesson's title opens the notebook, without the language links"
+    assert "[English]" not in markdown and "**English**" not in markdown
     for name in kata.points:
         stub = next(i for i, source in enumerate(code) if re.search(rf"^(def|class) {name}\b", source, re.M))
         assert code[stub + 1] == f'katas.check("{kata.folder}", "{name}")\n'

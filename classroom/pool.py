@@ -100,18 +100,22 @@ class Zygote:
     def __init__(self, pristine: Path, work: Path, isolate: bool | None):
         self.pristine, self.work = Path(pristine), Path(work)
         runtime = Path(__file__).resolve().parent
-        why = sandbox.why_not_isolated() if isolate is not False else "isolation was switched off"
-        self.isolated = not why
-        self.why = why
+        self.why = sandbox.why_not_isolated() if isolate is not False else "isolation was switched off"
+        self.isolated = not self.why
         self.buffer = b""
         self.log = self.work / "zygote.log"
         self.process = self._start(runtime)
-        ready = self._ready()
-        if self.isolated and ready.get("why"):  # bwrap runs, but jobs cannot get namespaces of their own
+        try:
+            ready = self._ready()
+        except RuntimeError as error:  # bwrap could not build the sandbox here (no user namespaces?)
+            if not self.isolated:
+                raise
+            ready = {"why": f"bwrap could not start: {str(error).strip().splitlines()[-1][:200]}"}
+        if self.isolated and ready.get("why"):  # no sandbox, or jobs cannot get namespaces of their own
             self.close()
             self.isolated, self.why = False, ready["why"]
             self.process = self._start(runtime)
-            ready = self._ready()
+            self._ready()
         if not self.isolated and self.why not in _noticed:
             _noticed.add(self.why)
             print(sandbox.FALLBACK_NOTICE.format(why=self.why), file=sys.stderr, flush=True)

@@ -43,8 +43,8 @@ from pathlib import Path, PurePath
 FALLBACK_NOTICE = (
     "note: kata code is NOT OS-isolated in this grading run ({why}). Each kata still runs in its own "
     "process with its limits and the audit hook, but a hostile submission can reach other submissions, "
-    "the grader and this machine. Install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap) to "
-    "give every submission its own sandbox."
+    "the grader and this machine. Where bubblewrap runs (Debian/Ubuntu: apt-get install bubblewrap), "
+    "every submission gets its own sandbox."
 )
 
 # Inside the sandbox: where the grading tree and the runtime are bound (never under /tmp, which each
@@ -244,6 +244,9 @@ class Policy:
     stdlib: tuple[str, ...]  # the standard library: neither trusted nor kata code (see kata_driven)
     deny_read: tuple[str, ...] = ()  # folders no code may read (without bwrap: the reference, others)
     grading_tree: str = ""  # named in the reason when something tries to write there
+    # standard modules that look at a frame only for a name (namedtuple's module, logging's caller)
+    names_only: frozenset[str] = frozenset()
+    traceback: str = ""  # traceback.py: reads a caught exception's frames to print them
 
 
 def policy_for(area: str, grading_tree: str, runtime: str, deny_read=()) -> Policy:
@@ -257,8 +260,14 @@ def policy_for(area: str, grading_tree: str, runtime: str, deny_read=()) -> Poli
         packages.append(user)
     trusted = {prefix(p) for p in [*packages, grading_tree, runtime]} | {p.rstrip(os.sep) + os.sep for p in packages}
     stdlib = {prefix(paths["stdlib"]), prefix(paths["platstdlib"]), "<frozen "}
+    names_only = frozenset(os.path.join(paths["stdlib"], name) for name in NAMES_ONLY)
     return Policy(prefix(area), tuple(sorted(trusted)), tuple(sorted(stdlib)),
-                  tuple(prefix(p) for p in deny_read), prefix(grading_tree))
+                  tuple(prefix(p) for p in deny_read), prefix(grading_tree), names_only,
+                  os.path.join(paths["stdlib"], "traceback.py"))
+
+
+NAMES_ONLY = ("collections/__init__.py", "enum.py", "typing.py", "dataclasses.py", "logging/__init__.py",
+              "warnings.py")
 
 
 PROCESS_EVENTS = {"subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork",
@@ -395,7 +404,10 @@ def install_audit(policy: Policy, evidence: "Evidence", bottom=None) -> None:
                 if event == "os.killpg" or args[0] != getpid():
                     refuse(f"tried to signal another process ({event} {args[0]})")
             elif event == "object.__getattr__":
-                if kata_driven(frame):
+                # traceback.py printing a caught exception reads its frames, and keeps them to itself
+                printing = frame.f_code.co_filename == policy.traceback and frame.f_back is not None \
+                    and frame.f_back.f_code.co_filename == policy.traceback
+                if not printing and kata_driven(frame):
                     refuse(f"tried to reach the grader's frames ({type(args[0]).__name__}.{args[1]})")
             elif event in ("object.__setattr__", "object.__delattr__"):
                 refuse(f"tampered: replaced {snapshot.functions[id(args[0])]}.{args[1]}")
@@ -403,6 +415,8 @@ def install_audit(policy: Policy, evidence: "Evidence", bottom=None) -> None:
                 serve(event, args, frame)
             elif event.startswith("marshal.") and frame.f_code.co_filename.startswith("<frozen importlib"):
                 pass  # importing a module: its bytecode
+            elif event == "sys._getframe" and frame.f_code.co_filename in policy.names_only:
+                pass  # namedtuple, Enum, typing, logging: the caller's module name, never the frame itself
             elif kata_driven(frame):
                 refuse(f"tried to use {INSPECTION_EVENTS.get(event, 'ctypes')} ({event})")
         finally:

@@ -756,7 +756,7 @@ class Snapshot:
                 self.part.lists.append((f"pytest's {name} hook", implementations, tuple(implementations)))
         self._dict("the recorder", vars(recorder), True)
         for plugin in manager.get_plugins():
-            if type(plugin).__module__.startswith(("katas.harness", "classroom")):
+            if plugin is not recorder and type(plugin).__module__.startswith(("katas.harness", "classroom")):
                 self._dict(f"plugin {type(plugin).__name__}", vars(plugin), True)
 
 

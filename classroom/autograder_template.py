@@ -2,21 +2,24 @@
 """Classroom 50 autograder for torch-katas, written by `python -m classroom bundle`.
 
 The runner calls it with the student's checkout as the working directory. It grades the kata
-modules found there with the pristine (and hidden) tests next to this file, one isolated process per
-kata, and writes ./result.json in the classroom50/result/v1 schema: one test entry per kata
-function, worth that function's points when all its tests pass. Beside it, ./release-body.md: the
-per-function feedback (status, points, a failing function's first message and how to ask for a hint),
-which the runner publishes as the submission's release text and on the run's Summary page instead of
-its own PASS/FAIL table. It exits 0 whenever result.json was written (a failing grade is not a runner
-failure).
+modules found there with a fresh copy of the pristine (and hidden) tests next to this file, one
+sandboxed process per kata, and once every process of the submission is gone it writes
+./result.json in the classroom50/result/v1 schema (atomically, replacing whatever stood there: a
+file, a folder, a link): one test entry per kata function, worth that function's points when all its
+tests pass. Beside it, ./release-body.md: the per-function feedback (status, points, a failing
+function's first message and how to ask for a hint), which the runner publishes as the submission's
+release text and on the run's Summary page instead of its own PASS/FAIL table. It always writes a
+valid result and exits 0 (a failing grade, or a grading failure, is not a runner failure).
 """
 
 import datetime
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
+import traceback
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -42,20 +45,79 @@ def committed_at() -> str:
     return stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def remove(path: Path) -> None:
+    """Whatever stands at ``path`` (a file, a link, a folder), gone; a link is removed, not followed."""
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    elif path.exists():
+        shutil.rmtree(path)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically: a complete file or none, never a mix."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    remove(temporary)
+    temporary.write_text(text, encoding="utf-8", errors="replace")
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)  # os.replace cannot put a file over a folder
+    os.replace(temporary, path)
+
+
+def failed_result(error: str, started_at: str) -> dict:
+    """A valid result when grading itself failed: every kata function at zero, with the error."""
+    tests = []
+    try:
+        from katas.harness.status import Status  # needs torch: maybe not installed
+
+        status = {"status": Status.NOT_RUN.value}
+    except Exception:
+        status = {}
+    try:
+        for kata_json in sorted((HERE / "pristine" / "katas").glob("*/kata.json")):
+            for function, worth in json.loads(kata_json.read_text())["points"].items():
+                tests.append({"test-name": f"{kata_json.parent.name}::{function}", "passed": False, "score": 0,
+                              "max-score": worth, **status, "message": f"grading failed: {error}"[:500]})
+    except Exception:
+        pass
+    return envelope(tests, started_at)
+
+
 def main() -> int:
-    result_path = Path("result.json").resolve()
-    result_path.unlink(missing_ok=True)  # never let a committed result.json stand for a grade
+    result_path = Path("result.json").absolute()
     body_path = result_path.with_name("release-body.md")
-    body_path.unlink(missing_ok=True)  # nor a committed release body for its feedback
-    submission = Path.cwd()
     started_at = committed_at()
+    body = None
+    try:
+        remove(result_path)  # never let a committed result.json stand for a grade,
+        remove(body_path)  # nor a committed release body for its feedback
+        result, feedback, body = grade(started_at)
+    except BaseException as error:  # grading failed: say so in a valid result, never crash without one
+        traceback.print_exc()
+        result, feedback = failed_result(f"{type(error).__name__}: {error}", started_at), "grading failed"
+    write_atomically(result_path, json.dumps(result, indent=2))
+    if body is not None:
+        try:  # feedback only: the grade is in result.json, and the runner writes a table when this is missing
+            write_atomically(body_path, body)
+        except Exception as error:
+            print(f"could not write {body_path.name}: {error!r}", file=sys.stderr)
+    print(feedback)
+    print(f"{result['score']}/{result['max-score']} points across {len(result['tests'])} functions")
+    return 0
+
+
+def grade(started_at: str) -> tuple[dict, str, str]:
+    """The result, the feedback for the log, and the release body."""
+    submission = Path.cwd()
     sys.path[:0] = [str(HERE), str(HERE / "pristine")]  # the grading runtime, and the harness it grades with
     ensure_dependencies()
     from classroom import core, gradebook
 
     manifest = json.loads((HERE / "manifest.json").read_text())
     with tempfile.TemporaryDirectory(prefix="katas-autograder-") as work:
-        (grade,) = core.grade([submission], HERE / "pristine", Path(work) / "grading", manifest=manifest,
+        # a fresh copy every run: nothing a run does to the grading tree reaches the next one
+        pristine = Path(work) / "pristine"
+        shutil.copytree(HERE / "pristine", pristine, symlinks=True)
+        (grade,) = core.grade([submission], pristine, Path(work) / "grading", manifest=manifest,
                               names=[os.environ.get("OWNER") or os.environ.get("USERNAME") or submission.name])
     tests = []
     for kata in grade.katas:
@@ -69,8 +131,12 @@ def main() -> int:
                 "status": f.status,
                 "message": message[:500],
             })
+    return envelope(tests, started_at), gradebook.feedback(grade), gradebook.release_body(grade)
+
+
+def envelope(tests: list[dict], started_at: str) -> dict:
     commit = os.environ.get("COMMIT_URL") or "local"
-    result = {
+    return {
         "schema": "classroom50/result/v1",
         "classroom": os.environ.get("CLASSROOM") or "local",
         "assignment": os.environ.get("ASSIGNMENT") or "torch-katas",
@@ -84,14 +150,6 @@ def main() -> int:
         "max-score": sum(t["max-score"] for t in tests),
         "tests": tests,
     }
-    result_path.write_text(json.dumps(result, indent=2))
-    try:  # feedback only: the grade is in result.json, and the runner writes a table when this is missing
-        body_path.write_text(gradebook.release_body(grade), encoding="utf-8", errors="replace")
-    except Exception as error:
-        print(f"could not write {body_path.name}: {error!r}", file=sys.stderr)
-    print(gradebook.feedback(grade))
-    print(f"{result['score']}/{result['max-score']} points across {len(tests)} functions")
-    return 0
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ class KataGrade:
     broken: str = ""  # why the kata module does not import; its functions read broken
     seconds: float = 0.0  # wall clock of the kata's process
     cpu_seconds: float = 0.0
+    output: str = ""  # what its run printed: the first and last part, with a note when the middle was left out
 
 
 @dataclass
@@ -40,15 +41,17 @@ class SubmissionGrade:
     katas: list[KataGrade]
     ignored: list[str] = field(default_factory=list)  # student files the grade did not use
     seconds: float = 0.0  # wall clock of its katas' processes, added up
+    isolated: bool = True  # kata code ran in the OS sandbox (bubblewrap); False: processes only
 
     def to_json(self) -> dict:
         return asdict(self)
 
 
-def zero(kata, reason: str, status: Status = Status.ZERO, seconds: float = 0.0, cpu_seconds: float = 0.0) -> KataGrade:
+def zero(kata, reason: str, status: Status = Status.ZERO, seconds: float = 0.0, cpu_seconds: float = 0.0,
+         output: str = "") -> KataGrade:
     """A kata that scores nothing, for ``reason``, without its tests deciding."""
     return KataGrade(
         kata.folder, kata.title, 0, sum(kata.points.values()),
         [FunctionGrade(f, p, 0, status, 0, 0) for f, p in kata.points.items()],
-        reason=reason, seconds=seconds, cpu_seconds=cpu_seconds,
+        reason=reason, seconds=seconds, cpu_seconds=cpu_seconds, output=output,
     )

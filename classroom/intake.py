@@ -1,5 +1,6 @@
-"""What grading takes from a submission: its kata modules (regular files only, size-capped), and a
-list of every other file it changed, which the grade reports as ignored."""
+"""What grading takes from a submission: its kata modules (regular files only, size-capped, read once
+and handed to the job as bytes: kata code never sees the submission's folder), and a list of every
+other file it changed, which the grade reports as ignored."""
 
 from __future__ import annotations
 
@@ -34,8 +35,8 @@ def module_path(kata) -> str:
     return f"katas/{kata.folder}/{kata.module}.py"
 
 
-def take_module(submission: Path, impl: Path, kata, manifest: dict | None) -> KataGrade | None:
-    """Copy the submission's kata module into its --impl folder; a KataGrade when it cannot be graded."""
+def take_module(submission: Path, kata, manifest: dict | None) -> bytes | KataGrade:
+    """The submission's kata module, as bytes; a KataGrade when it cannot be graded."""
     relative = module_path(kata)
     source = submission / relative
     try:
@@ -49,11 +50,11 @@ def take_module(submission: Path, impl: Path, kata, manifest: dict | None) -> Ka
     descriptor = os.open(source, os.O_RDONLY | os.O_NOFOLLOW)
     with os.fdopen(descriptor, "rb") as handle:
         code = handle.read(MAX_MODULE_BYTES + 1)
+    if len(code) > MAX_MODULE_BYTES:
+        return zero(kata, f"{relative} is larger than {MAX_MODULE_BYTES >> 20} MiB")
     if manifest and manifest.get(relative) == hashlib.sha256(code).hexdigest() and not kata.ships_with_bug:
         return zero(kata, "", status=Status.NOT_STARTED)  # the untouched stub: nothing to run
-    (impl / kata.folder).mkdir()
-    (impl / kata.folder / f"{kata.module}.py").write_bytes(code)
-    return None
+    return code
 
 
 def ignored_files(submission: Path, manifest: dict[str, str], katas) -> list[str]:

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -26,10 +27,14 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 CLONE = "99_einsum_clone"  # an honest second kata next to the attacked one: it must still score fully
-# CPU time bounds the busy loops (an honest kata 03 needs about 0.7 s of it); the wall clock, generous so
-# that a loaded machine does not fail honest katas, bounds the sleeper.
-HOSTILE_LIMITS = dict(timeout_s=20.0, cpu_s=2.5, test_timeout_s=0.0, memory_mb=1024, output_kb=512, jobs=4)
-SLOW_FIRST = ("sleep_forever", "hang_blocking_alarm", "hang_at_import")  # they hold a job slot longest
+# The shipped per-test timeout (10 s) bounds the sleeper and the busy loops, as it does for students;
+# a small memory and disk cap keeps the hogs quick.
+HOSTILE_LIMITS = dict(memory_mb=1024, disk_mb=64, output_kb=16, jobs=4)
+SLOW_FIRST = ("hang_blocking_alarm", "sleep_forever", "hang_at_import", "slow_calls")  # they hold a slot longest
+# Without bwrap: the cases whose defence does not need the sandbox, and the honest habits.
+WITHOUT_SANDBOX = ("print_megabytes", "scratch_files", "write_tests", "spawn_process",
+                   "fill_tmp", "patch_isclose", "forge_result_channel", "allocate_50gb")
+SURVIVOR = "86399"  # outlive_grading starts `sleep 86399`: nothing may be left of it after grading
 
 # The tests wait on background runs that share two CPUs with everything else: pytest-timeout's
 # 20 s (meant for one kata test) would cut them off.
@@ -37,6 +42,11 @@ pytestmark = pytest.mark.timeout(900)
 
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file() and "__pycache__" not in p.parts}
 
 
 def reference_modules(katas) -> dict[str, str]:
@@ -53,26 +63,38 @@ def checkout(edition: Path, dest: Path, files: dict[str, str] | None = None) -> 
     return dest
 
 
-def hostile_cases() -> dict[str, str]:
-    """case -> the words its grade must show (the Reason: line of the docstring)."""
+@dataclass(frozen=True)
+class Case:
+    reason: str  # a regex the grade must show: the kata's reason, broken message or function details
+    score: int  # kata 03's points (15: an honest habit that must keep them all)
+    output: str = ""  # a regex the kata's kept output must show
+    needs_sandbox: bool = False  # only safe, or only defeated, inside bwrap
+
+
+def hostile_cases() -> dict[str, Case]:
+    """case -> what its grade must show (the docstring's Reason:, Score:, Output: and Needs: lines)."""
     cases = {}
     for path in sorted(HOSTILE.glob("*.py")):
-        match = re.search(r"^Reason: (.+)$", path.read_text(), re.MULTILINE)
-        assert match, f"{path.name}: its docstring needs a 'Reason:' line"
-        cases[path.stem] = match.group(1).strip()
+        text = path.read_text()
+        fields = dict(re.findall(r"^(Reason|Score|Output|Needs): (.+)$", text, re.MULTILINE))
+        assert "Reason" in fields or "Output" in fields, f"{path.name}: its docstring needs a 'Reason:' line"
+        score = fields.get("Score", "0").strip()
+        cases[path.stem] = Case(fields.get("Reason", "").strip(), 15 if score == "full" else int(score),
+                                fields.get("Output", "").strip(), fields.get("Needs", "").strip() == "sandbox")
     return cases
 
 
 BUILT_CASES = {  # hostile submissions that are not a module: built by grade_hostile below
-    "symlink_to_reference": "is a symlink",
+    "symlink_to_reference": Case("is a symlink", 0),
     # graded with the pristine tests (which the stubs fail as "not started"); the files listed as ignored
-    "edited_tests_and_conftest": "not started",
+    "edited_tests_and_conftest": Case("not started", 0),
 }
 
 
-def grade_hostile(out: Path) -> None:
-    """Grade every hostile case (and an honest control) in one run; write {case: grade} to ``out``."""
-    from classroom import bundle, core, export
+def grade_hostile(out: Path, isolate: bool | None = None, only: list[str] = ()) -> None:
+    """Grade every hostile case (and an honest control) in one run; write the grades to ``out``.
+    ``isolate=False``: without the sandbox, only the cases it does not need; ``only``: these cases."""
+    from classroom import bundle, core, export, sandbox
 
     work = Path(tempfile.mkdtemp(prefix="classroom-hostile-"))
     try:
@@ -84,30 +106,51 @@ def grade_hostile(out: Path) -> None:
         honest = {f"katas/{CLONE}/einsum_ops.py": reference}
         submissions = {"honest_control": checkout(edition, work / "honest_control",
                                                   {**honest, "katas/03_einsum/einsum_ops.py": reference})}
-        for case in sorted(hostile_cases(), key=lambda c: c not in SLOW_FIRST):
+        cases = hostile_cases()
+        if isolate is False:
+            cases = {name: cases[name] for name in WITHOUT_SANDBOX}
+        elif sandbox.why_not_isolated():  # never let those loose on a bare machine
+            cases = {name: case for name, case in cases.items() if not case.needs_sandbox}
+        if only:
+            cases = {name: case for name, case in cases.items() if name in only}
+        for case in sorted(cases, key=lambda c: c not in SLOW_FIRST):
             attack = (HOSTILE / f"{case}.py").read_text()
             submissions[case] = checkout(edition, work / case, {
                 **honest, "katas/03_einsum/einsum_ops.py": reference + "\n\n# --- the attack ---\n" + attack})
-        linked = checkout(edition, work / "symlink_to_reference", honest)
-        (linked / "katas/03_einsum/einsum_ops.py").unlink()
-        (linked / "katas/03_einsum/einsum_ops.py").symlink_to(REPO / "reference/03_einsum/einsum_ops.py")
-        submissions["symlink_to_reference"] = linked
-        stub = (edition / "katas/03_einsum/einsum_ops.py").read_text()
-        submissions["edited_tests_and_conftest"] = checkout(edition, work / "edited_tests_and_conftest", {
-            **honest,
-            "katas/03_einsum/einsum_ops.py": stub + "\n# not the handout byte for byte: it really runs\n",
-            "katas/03_einsum/test_einsum_ops.py": "import pytest\n\n\n@pytest.mark.checks('matmul')\ndef test_ok():\n    pass\n",
-            "conftest.py": "import pytest\n\n\n@pytest.hookimpl(wrapper=True)\ndef pytest_runtest_makereport(item, call):\n"
-                           "    report = yield\n    report.outcome = 'passed'\n    return report\n",
-            "katas/03_einsum/conftest.py": "collect_ignore = ['test_einsum_ops.py']\n",
-            ".github/workflows/classroom.yml": "name: everything passes\n",
-        })
+        if isolate is not False and not only:
+            linked = checkout(edition, work / "symlink_to_reference", honest)
+            (linked / "katas/03_einsum/einsum_ops.py").unlink()
+            (linked / "katas/03_einsum/einsum_ops.py").symlink_to(REPO / "reference/03_einsum/einsum_ops.py")
+            submissions["symlink_to_reference"] = linked
+            stub = (edition / "katas/03_einsum/einsum_ops.py").read_text()
+            submissions["edited_tests_and_conftest"] = checkout(edition, work / "edited_tests_and_conftest", {
+                **honest,
+                "katas/03_einsum/einsum_ops.py": stub + "\n# not the handout byte for byte: it really runs\n",
+                "katas/03_einsum/test_einsum_ops.py": "import pytest\n\n\n@pytest.mark.checks('matmul')\ndef test_ok():\n    pass\n",
+                "conftest.py": "import pytest\n\n\n@pytest.hookimpl(wrapper=True)\ndef pytest_runtest_makereport(item, call):\n"
+                               "    report = yield\n    report.outcome = 'passed'\n    return report\n",
+                "katas/03_einsum/conftest.py": "collect_ignore = ['test_einsum_ops.py']\n",
+                ".github/workflows/classroom.yml": "name: everything passes\n",
+            })
         grades = core.grade(list(submissions.values()), work / "pristine", work / "grading",
                             limits=core.Limits(**HOSTILE_LIMITS), manifest=manifest,
-                            protect=[REPO / "reference"], names=list(submissions))
+                            protect=[REPO / "reference"], names=list(submissions), isolate=isolate)
         out.write_text(json.dumps({g.submission: g.to_json() for g in grades}, indent=1))
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def survivors() -> list[str]:
+    """Processes still running `sleep 86399` (what outlive_grading started)."""
+    found = []
+    for name in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        try:
+            command = (Path("/proc") / name / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if name.isdigit() and command[:2] == [b"/usr/bin/sleep", SURVIVOR.encode()]:
+            found.append(name)
+    return found
 
 
 # --------------------------------------------------------------------------------------------------
@@ -168,12 +211,19 @@ def start_background() -> None:
         "half": checkout(edition, root / "half", {**half, f"katas/{first.folder}/README.md": "edited\n"}),
     }
     bundle.build(root / "bundle")
+    bundle_pristine = tree_digest(root / "bundle" / "pristine")
+    if shutil.which("bwrap"):  # kata code that kills what it sees and leaves a process behind
+        attack = "".join((HOSTILE / f"{case}.py").read_text() + "\n" for case in ("kill_other_jobs", "outlive_grading"))
+        checkouts["attacker"] = checkout(edition, root / "attacker", {
+            **solved, "katas/03_einsum/einsum_ops.py": solved["katas/03_einsum/einsum_ops.py"] + "\n" + attack})
     jobs = Background(root)
     py = sys.executable
     jobs.start("verify", [py, "-c", "import sys; from pathlib import Path; from classroom import export; "
                           "p = export.verify(Path(sys.argv[1])); print('\\n'.join(p)); sys.exit(bool(p))",
                           str(edition)], REPO)
     jobs.start("hostile", [py, str(Path(__file__).resolve()), "hostile", str(root / "hostile.json")], REPO)
+    jobs.start("hostile-without-bwrap", [py, str(Path(__file__).resolve()), "hostile-without-bwrap",
+                                         str(root / "hostile-without-bwrap.json")], REPO)
     steps = root / "steps.txt"
     steps.write_text("\n".join(workflow.command(kata) for kata in katas))
     for name in ("solved", "stubs"):
@@ -188,10 +238,24 @@ def start_background() -> None:
         (run_in / "result.json").write_text('{"score": 999}')  # a committed result must not survive
         (run_in / "release-body.md").write_text("all tests pass\n")  # nor a committed release body
         jobs.start(f"autograder-{name}", [py, str(root / "bundle" / "autograder.py")], run_in)
+    # a committed result.json/ folder, and kata code that rewrites the grading tree's tests
+    attacked = {**solved, "katas/03_einsum/einsum_ops.py": solved["katas/03_einsum/einsum_ops.py"] + "\n"
+                + (HOSTILE / "write_tests.py").read_text()}
+    run_in = checkout(edition, root / "autograder-hostile", attacked)
+    (run_in / "result.json").mkdir()
+    (run_in / "result.json" / "score").write_text("999")
+    jobs.start("autograder-hostile", [py, str(root / "bundle" / "autograder.py")], run_in)
+    # result.json a link to a file outside the checkout: replaced, never written through
+    run_in = checkout(edition, root / "autograder-link")
+    (root / "link-target.json").write_text("{}")
+    (run_in / "result.json").symlink_to(root / "link-target.json")
+    jobs.start("autograder-link", [py, str(root / "bundle" / "autograder.py")], run_in)
+
     jobs.start("grade", [py, "-m", "classroom", "grade", *(str(p) for p in checkouts.values()),
                          "--json", str(root / "grades"), "--csv", str(root / "gradebook.csv"),
                          "--html", str(root / "graded.html")], REPO)
-    _started.update(root=root, edition=edition, katas=katas, jobs=jobs, checkouts=checkouts)
+    _started.update(root=root, edition=edition, katas=katas, jobs=jobs, checkouts=checkouts,
+                    bundle_pristine=bundle_pristine)
 
 
 @pytest.fixture(scope="session")
@@ -406,6 +470,29 @@ def test_bundle_autograder_writes_a_classroom50_result(classroom, name):
         assert "```" not in body, "no messages: nothing failed"
 
 
+def test_bundle_autograder_replaces_any_result_json_and_keeps_its_grading_tree(classroom):
+    """A committed result.json/ folder, or a link, is replaced by the result (never written through),
+    and kata code that rewrites the grading tree's tests changes nothing for this run or the next."""
+    root = classroom["root"]
+    code, output = classroom["jobs"].result("autograder-hostile")
+    assert code == 0, output[-3000:]
+    result = json.loads((root / "autograder-hostile" / "result.json").read_text())
+    assert result["schema"] == "classroom50/result/v1"
+    scores = {t["test-name"].split("::")[0]: 0 for t in result["tests"]}
+    for test in result["tests"]:
+        scores[test["test-name"].split("::")[0]] += test["score"]
+    for kata in classroom["katas"]:
+        expected = 0 if kata.folder == "03_einsum" else sum(kata.points.values())
+        assert scores[kata.folder] == expected, (kata.folder, result["tests"])
+    assert any("tried to write" in t["message"] for t in result["tests"] if t["test-name"].startswith("03_einsum"))
+    assert tree_digest(root / "bundle" / "pristine") == classroom["bundle_pristine"], "the bundle's tests changed"
+    code, output = classroom["jobs"].result("autograder-link")
+    assert code == 0, output[-3000:]
+    link = root / "autograder-link" / "result.json"
+    assert not link.is_symlink() and json.loads(link.read_text())["schema"] == "classroom50/result/v1"
+    assert (root / "link-target.json").read_text() == "{}", "written through the link"
+
+
 # --------------------------------------------------------------------------------------------------
 # grade
 
@@ -416,7 +503,7 @@ def test_grade_cli_scores_per_function_with_json_and_csv(classroom):
     root, katas = classroom["root"], classroom["katas"]
     total = sum(sum(k.points.values()) for k in katas)
     grades = {p.stem: json.loads(p.read_text()) for p in (root / "grades").glob("*.json")}
-    assert set(grades) == {"solved", "stubs", "half"}
+    assert set(grades) == set(classroom["checkouts"])
     assert grades["solved"]["score"] == total
     assert grades["stubs"]["score"] == 0
     first = katas[0]
@@ -434,6 +521,11 @@ def test_grade_cli_scores_per_function_with_json_and_csv(classroom):
     for grade in grades.values():
         assert set(grade["run"]) == {"graded_at", "tests_commit", "uncommitted_changes", "torch", "python"}
         assert re.fullmatch(r"[0-9a-f]{40}|unknown", grade["run"]["tests_commit"])
+    if "attacker" in grades:  # it tried to kill every process in sight, and to outlive grading
+        scores = {k["folder"]: k["score"] for k in grades["attacker"]["katas"]}
+        assert scores.pop("03_einsum") == 0 and all(scores[k.folder] == sum(k.points.values()) for k in katas
+                                                    if k.folder in scores), grades["attacker"]
+        assert not survivors(), f"processes started by the attacker are still running: {survivors()}"
 
 
 def test_class_report_from_graded_checkouts(classroom, tmp_path):
@@ -446,42 +538,75 @@ def test_class_report_from_graded_checkouts(classroom, tmp_path):
     assert main(["report", str(root / "grades"), "--html", str(tmp_path / "report.html")]) == 0
     import torch
 
+    graded = len(classroom["checkouts"])
     for html in ((tmp_path / "report.html").read_text(), (root / "graded.html").read_text()):
-        assert "<b>3</b> submissions" in html and torch.__version__ in html
-        assert html.count("<tr data-name=") == 3
+        assert f"<b>{graded}</b> submissions" in html and torch.__version__ in html
+        assert html.count("<tr data-name=") == graded
         for name in ("solved", "stubs", "half"):
             assert f'<td class="who">{name}</td>' in html
 
 
-def test_hostile_submissions_score_zero_for_the_attacked_kata_only(classroom):
-    code, output = classroom["jobs"].result("hostile")
-    assert code == 0, output[-3000:]
-    grades = json.loads((classroom["root"] / "hostile.json").read_text())
+def hostile_problems(grades: dict, cases: dict[str, Case]) -> list[str]:
+    """What the hostile run got wrong: a case's kata 03 off its score or silent on its reason, or the
+    honest kata next to it (or the honest control) short of full marks."""
     control = {k["folder"]: k for k in grades["honest_control"]["katas"]}
-    for kata in ("03_einsum", CLONE):
-        assert control[kata]["score"] == 15, f"honest control, {kata}: {control[kata]['reason']}"
-    problems = []
-    for case, reason in {**hostile_cases(), **BUILT_CASES}.items():
+    problems = [f"honest control, {kata}: {control[kata]['score']}/15 ({control[kata]['reason']})"
+                for kata in ("03_einsum", CLONE) if control[kata]["score"] != 15]
+    for case, expected in cases.items():
         katas = {k["folder"]: k for k in grades[case]["katas"]}
         attacked, clone = katas["03_einsum"], katas[CLONE]
         said = " | ".join([attacked["reason"], attacked["broken"],
                            *(f["detail"] or f["status"] for f in attacked["functions"])])
-        if attacked["score"] != 0:
-            problems.append(f"{case}: kata 03 scored {attacked['score']} ({said[:300]})")
-        if reason and not re.search(reason, said):
-            problems.append(f"{case}: expected the grade to say {reason!r}, it says: {said[:300]}")
+        if attacked["score"] != expected.score:
+            problems.append(f"{case}: kata 03 scored {attacked['score']}, expected {expected.score} ({said[:300]})")
+        if expected.reason and not re.search(expected.reason, said):
+            problems.append(f"{case}: expected the grade to say {expected.reason!r}, it says: {said[:300]}")
+        if expected.output and not re.search(expected.output, attacked["output"]):
+            problems.append(f"{case}: expected its output to show {expected.output!r}: {attacked['output'][-300:]}")
         if clone["score"] != 15:
             problems.append(f"{case}: the honest kata next to it scored {clone['score']}: {clone['reason']}")
+    return problems
+
+
+def test_hostile_submissions_score_zero_for_the_attacked_kata_only(classroom):
+    """Every attack scores zero for its own kata only, every honest habit keeps its points, and
+    nothing an attack started outlives grading."""
+    code, output = classroom["jobs"].result("hostile")
+    assert code == 0, output[-3000:]
+    grades = json.loads((classroom["root"] / "hostile.json").read_text())
+    sandboxed = grades["honest_control"]["isolated"]
+    if shutil.which("bwrap") and sys.platform.startswith("linux"):
+        assert sandboxed, f"bwrap is installed, yet grading was not sandboxed:\n{output[-2000:]}"
+    cases = {**hostile_cases(), **BUILT_CASES}
+    if not sandboxed:
+        cases = {name: case for name, case in cases.items() if not case.needs_sandbox}
+    problems = hostile_problems(grades, cases)
     ignored = " | ".join(grades["edited_tests_and_conftest"]["ignored"])
     for name in ("katas/03_einsum/test_einsum_ops.py: edited", "conftest.py: edited",
                  "katas/03_einsum/conftest.py: not in the handout", ".github/workflows/classroom.yml: edited"):
         if name not in ignored:
             problems.append(f"edited_tests_and_conftest: {name!r} not reported as ignored: {ignored}")
     assert not problems, "\n".join(problems)
+    assert not survivors(), f"processes started by outlive_grading are still running: {survivors()}"
+
+
+def test_without_bwrap_grading_still_runs_and_says_so_once(classroom):
+    """No bubblewrap: the same jobs as plain processes, limits and audit hook included, and one clear
+    notice that kata code is not OS-isolated."""
+    code, output = classroom["jobs"].result("hostile-without-bwrap")
+    assert code == 0, output[-3000:]
+    grades = json.loads((classroom["root"] / "hostile-without-bwrap.json").read_text())
+    assert not grades["honest_control"]["isolated"]
+    assert output.count("NOT OS-isolated") == 1, output[-3000:]
+    cases = hostile_cases()
+    problems = hostile_problems(grades, {name: cases[name] for name in WITHOUT_SANDBOX})
+    assert not problems, "\n".join(problems)
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["hostile"]:
-        grade_hostile(Path(sys.argv[2]))
+    if sys.argv[1:2] == ["hostile"]:  # hostile OUT.json [CASE...]
+        grade_hostile(Path(sys.argv[2]), only=sys.argv[3:])
+    elif sys.argv[1:2] == ["hostile-without-bwrap"]:
+        grade_hostile(Path(sys.argv[2]), isolate=False, only=sys.argv[3:])
     elif sys.argv[1:2] == ["steps"]:
         run_steps(Path(sys.argv[2]), Path(sys.argv[3]))

@@ -1,9 +1,17 @@
-"""Attack: crash the interpreter (read address 0 through ctypes) at import.
+"""Attack: crash the interpreter (a segmentation fault: recursion through C until the stack runs out)
+at import.
 
-Defeated by: the kata runs in its own forked process; the parent sees the signal.
+Defeated by: the kata runs in its own process; its watcher sees the signal.
 Reason: crashed with SIGSEGV
 """
 
-import ctypes
+import sys as _sys
 
-ctypes.string_at(0)
+_sys.setrecursionlimit(1 << 30)
+
+
+def _deeper(depth):
+    return list(map(_deeper, [depth + 1]))
+
+
+_deeper(0)

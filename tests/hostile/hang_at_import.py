@@ -1,7 +1,8 @@
 """Attack: an endless loop at import time.
 
-Defeated by: RLIMIT_CPU ends the kata process (SIGXCPU) once it has used its CPU time.
-Reason: CPU time|timed out
+Defeated by: the import happens inside the first test, whose per-test timeout (the one students get)
+stops it: the module is broken and every test fails, as it does for the student.
+Reason: Timeout|timed out
 """
 
 while True:

@@ -1,7 +1,8 @@
 """Attack: block SIGALRM (pytest-timeout's signal) and then loop forever inside a function.
 
-Defeated by: RLIMIT_CPU: the kernel ends the process (SIGXCPU), whatever signals it blocks.
-Reason: CPU time|timed out
+Defeated by: the job's watcher, outside its process: a test that reports nothing for its per-test
+limit plus a grace ends the job, whatever signals it blocks (and RLIMIT_CPU backs that up).
+Reason: timed out
 """
 
 import signal as _signal

@@ -1,7 +1,8 @@
 """Attack: mutate the harness's tolerance table in place (no attribute is rebound) so any value passes.
 
-Defeated by: module-level dicts of the harness and the test modules are compared by value too.
-Reason: tampered with katas.harness.checks._TOLERANCES
+Defeated by: the snapshot holds the harness's tables (dicts, lists, objects) by identity, checked
+before every assertion helper runs.
+Reason: tampered: changed katas.harness.checks._TOLERANCES
 """
 
 import sys as _sys

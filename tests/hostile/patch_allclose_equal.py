@@ -1,9 +1,9 @@
 """Attack: wrong answers, plus torch.allclose, torch.testing.assert_close and torch.equal patched to
 always agree.
 
-Defeated by: the grader snapshots torch's functions before any kata code runs and compares them after
-every test.
-Reason: tampered with torch.allclose
+Defeated by: the grader snapshots torch's functions before any kata code runs and compares them
+before every assertion helper and after every test.
+Reason: tampered: changed .*torch.allclose
 """
 
 import torch.testing

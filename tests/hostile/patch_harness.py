@@ -1,7 +1,7 @@
 """Attack: disable the harness's value comparison (checks._mismatch) and return wrong values.
 
 Defeated by: the snapshot covers the harness modules (functions, their code, module-level tables).
-Reason: tampered with katas.harness
+Reason: tampered: changed katas.harness
 """
 
 import sys as _sys

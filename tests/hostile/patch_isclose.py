@@ -2,7 +2,7 @@
 everything is close. Without the snapshot this one would pass every value check.
 
 Defeated by: the torch snapshot, compared after every test.
-Reason: tampered with torch.isclose
+Reason: tampered: changed torch.isclose
 """
 
 _isclose = torch.isclose

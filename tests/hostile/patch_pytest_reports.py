@@ -1,7 +1,7 @@
 """Attack: rewrite pytest's test reports so that every failure is reported as passed.
 
 Defeated by: the snapshot also covers pytest's runner and report classes.
-Reason: tampered with _pytest
+Reason: tampered: changed _pytest
 """
 
 import _pytest.reports

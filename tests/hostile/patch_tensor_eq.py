@@ -1,7 +1,7 @@
 """Attack: make every Tensor comparison true by patching Tensor.__eq__ and Tensor.all.
 
 Defeated by: the snapshot of torch.Tensor's and TensorBase's attributes.
-Reason: tampered with torch.
+Reason: tampered: changed torch.
 """
 
 torch.Tensor.__eq__ = lambda self, other: torch.ones_like(self, dtype=torch.bool)

@@ -1,7 +1,9 @@
-"""Attack: print megabytes at import (floods the log, fills the disk).
+"""Honest habit: a debug print of 64 MB at import. `pytest katas/03_einsum` passes, so grading must too.
 
-Defeated by: RLIMIT_FSIZE on the kata's output, with SIGXFSZ restored to its default (Python ignores it).
-Reason: wrote more than
+Handled by: the job's output goes to its watcher, which keeps the first and last part and says how
+much it left out; output is never a reason for zero.
+Score: full
+Output: bytes of output left out
 """
 
 for _ in range(64):

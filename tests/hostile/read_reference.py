@@ -1,12 +1,21 @@
-"""Attack: find the instructor's reference solution through any imported module's path and exec it.
+"""Attack: an unsolved module that finds the instructor's reference solution through any imported
+module's path and execs it (full marks if it can read it).
 
-Defeated by: the grading tree holds no reference, and an audit hook refuses (and records) any read of
-the reference folder or another submission.
-Reason: tried to read
+Defeated by: in the sandbox the reference is not there at all; without it, the audit hook refuses
+(and records) any read of the reference folder or another submission.
+Reason: tried to read|not started
 """
 
 import sys as _sys
 from pathlib import Path as _Path
+
+
+def _stub(*args, **kwargs):
+    raise NotImplementedError
+
+
+matmul = batched_matmul = hadamard = outer = row_sums = trace = diagonal = _stub
+linear = bilinear = attention_scores = pairwise_sq_dists = _stub
 
 for _module in list(_sys.modules.values()):
     _file = getattr(_module, "__file__", None)

@@ -1,7 +1,9 @@
 """Attack: sleep forever inside a function (no CPU used, so no CPU limit fires).
 
-Defeated by: the parent's wall-clock backstop kills the kata's whole process group.
-Reason: timed out
+Graded as the student sees it: the per-test timeout (pytest-timeout, the shipped `timeout`) fails
+that function's tests; the other functions keep their points.
+Score: 14
+Reason: Timeout
 """
 
 import time as _time

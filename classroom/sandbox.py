@@ -704,6 +704,9 @@ class Snapshot:
         tensor_base = getattr(torch._C, "TensorBase", None) or getattr(torch._C, "_TensorBase")
         for label, cls in [("torch.Tensor", torch.Tensor), ("torch._C.TensorBase", tensor_base)]:
             self.namespace(label, cls, strict=True)
+        import katas.harness.checks  # noqa: F401  the package loads its helpers lazily: snapshot them too
+        import katas.harness.loader  # noqa: F401
+
         for name in sorted(n for n in sys.modules if n.startswith("katas.harness")):
             self.namespace(name, sys.modules[name], deep=True, data=True)
         self.condition("a torch function mode (torch.overrides.TorchFunctionMode) left active",

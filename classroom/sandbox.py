@@ -52,6 +52,9 @@ FALLBACK_NOTICE = (
 SANDBOX_PRISTINE = "/grading/pristine"
 SANDBOX_LIB = "/grading/lib"  # holds classroom/, the grading runtime
 SANDBOX_AREA = "/tmp"  # a job's private tmpfs: its scratch folder (work/) and its kata module (impl/)
+# Python installed under /tmp (a virtual environment in a checkout there) is also bound here, so a
+# job can bind it back over its own fresh /tmp.
+SANDBOX_STAGE = "/grading/python"
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
@@ -88,10 +91,11 @@ def why_not_isolated() -> str:
         return f"bubblewrap needs Linux, this is {sys.platform}"
     if bwrap() is None:
         return "bwrap, from the bubblewrap package, is not installed"
-    tmp = [r for r in python_roots() if r == "/tmp" or r.startswith("/tmp/")]
-    if tmp:
-        return f"Python lives under /tmp ({tmp[0]}), which every job replaces with its own"
     return ""
+
+
+def _under_area(root: str) -> bool:
+    return root == SANDBOX_AREA or root.startswith(SANDBOX_AREA + "/")
 
 
 def sandbox_command(argv: list[str], pristine: Path, runtime: Path) -> list[str]:
@@ -113,6 +117,8 @@ def sandbox_command(argv: list[str], pristine: Path, runtime: Path) -> list[str]
     for root in python_roots():
         if not root.startswith("/usr/"):
             command += ["--ro-bind", root, root]
+        if _under_area(root):
+            command += ["--ro-bind", root, SANDBOX_STAGE + root]
     command += ["--ro-bind", str(pristine), SANDBOX_PRISTINE,
                 "--ro-bind", str(runtime), f"{SANDBOX_LIB}/classroom",
                 "--ro-bind-try", "/sys", "/sys", "--proc", "/proc", "--dev", "/dev"]
@@ -166,7 +172,9 @@ def enter_job(disk_mb: int) -> None:
     # A new /proc is refused while the old one is partly covered (bwrap covers /proc/sys and a few
     # more read-only): uncover it, mount the job's own, and cover that one the same way.
     with open("/proc/self/mountinfo") as mounts:
-        covers = [line.split()[4] for line in mounts if line.split()[4].startswith("/proc/")]
+        points = [line.split()[4] for line in mounts]
+    covers = [point for point in points if point.startswith("/proc/")]
+    staged = [point.removeprefix(SANDBOX_STAGE) for point in points if point.startswith(SANDBOX_STAGE + "/")]
     for target in sorted(covers, key=len, reverse=True):
         _check(libc().umount2(target.encode(), 2), f"umount {target}")  # MNT_DETACH
     _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
@@ -178,6 +186,10 @@ def enter_job(disk_mb: int) -> None:
     # noexec: kata code cannot load native code it wrote (a shared library, a compiled extension)
     _mount("tmpfs", SANDBOX_AREA, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
            f"size={disk_mb}m,nr_inodes=65536,mode=0700")
+    for root in sorted(staged, key=len):  # Python itself lives under /tmp: bind it back, read-only
+        os.makedirs(root, exist_ok=True)
+        _mount(SANDBOX_STAGE + root, root, None, MS_BIND | MS_REC)
+        _mount("none", root, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
 
 
 class _CapHeader(ctypes.Structure):

@@ -5,7 +5,6 @@ report; nothing here decides a status of its own."""
 from __future__ import annotations
 
 import argparse
-import contextlib
 import io
 import sys
 import textwrap
@@ -20,28 +19,14 @@ from katas.harness.status import Status
 POLL_SECONDS = 0.5
 
 
-class _Keep:
-    """Keeps the run report of one in-process pytest run."""
-
-    report: RunReport | None = None
-
-    def pytest_sessionfinish(self, session) -> None:
-        from katas.harness.plugin import run_of
-
-        self.report = run_of(session.config).report
-
-
 def run(katas: list[Kata]) -> RunReport:
     """Run the katas' tests in this process, quietly; return what they found."""
-    import pytest
+    from katas.harness.runner import run_in_process
 
-    keep = _Keep()
-    args = [*(str(KATAS_DIR / k.folder) for k in katas), f"--rootdir={ROOT}", "-q", "-p", "no:cacheprovider"]
-    with contextlib.redirect_stdout(io.StringIO()):
-        pytest.main(args, plugins=[keep])
-    if keep.report is None:
-        raise SystemExit("the tests did not run (a usage error?): try `pytest katas` to see why")
-    return keep.report
+    try:
+        return run_in_process([KATAS_DIR / k.folder for k in katas], args=["-q"], output=io.StringIO())
+    except RuntimeError:
+        raise SystemExit("the tests did not run (a usage error?): try `pytest katas` to see why") from None
 
 
 def print_table(report: RunReport, katas: list[Kata]) -> None:

@@ -20,7 +20,7 @@ import re
 import sys
 from pathlib import Path
 
-from .harness.kata import KATAS_DIR, ROOT, Kata, all_katas
+from .harness.kata import KATAS_DIR, Kata, all_katas
 from .harness.report import RunReport
 
 LABEL = "this notebook's definitions"
@@ -50,11 +50,10 @@ class CheckReport(RunReport):
 
 
 class _Run:
-    """The plugin of one check: keeps only the chosen function's tests, the report, and tracebacks."""
+    """The plugin of one check: keeps only the chosen function's tests, and their tracebacks."""
 
     def __init__(self, function: str | None):
         self.function = function
-        self.report: RunReport | None = None
         self.tracebacks: dict[str, str] = {}  # nodeid -> what pytest would print for its failure
 
     def pytest_collection_modifyitems(self, config, items) -> None:
@@ -70,21 +69,16 @@ class _Run:
         if report.failed:
             self.tracebacks.setdefault(report.nodeid, report.longreprtext)
 
-    def pytest_sessionfinish(self, session) -> None:
-        from .harness.plugin import run_of
-
-        self.report = run_of(session.config).report
-
 
 def check(kata: str, function: str | None = None, namespace: dict | None = None) -> CheckReport:
     """Run a kata's tests against the functions defined in ``namespace`` (default: the caller's
     globals, which in a notebook are the notebook's); show the progress table and each function's
     first failure; return the run report. A kata function the namespace lacks reads "not started".
     """
-    import pytest
     import torch
 
     from .harness.loader import namespace_impl
+    from .harness.runner import run_in_process
 
     found = find(kata)
     if function is not None and function not in found.points:
@@ -93,13 +87,11 @@ def check(kata: str, function: str | None = None, namespace: dict | None = None)
         namespace = sys._getframe(1).f_globals
     run, output = _Run(function), io.StringIO()
     with namespace_impl(namespace, LABEL) as impl, torch.random.fork_rng():  # the tests seed torch
-        args = [str(KATAS_DIR / found.folder), f"--impl={impl}", f"--rootdir={ROOT}", "-q", "--color=no",
-                "-p", "no:cacheprovider"]
-        with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
-            pytest.main(args, plugins=[run])
-    if run.report is None or not run.report.katas:
+        with contextlib.redirect_stderr(output):
+            ran = run_in_process([KATAS_DIR / found.folder], impl, [run], ["-q", "--color=no"], output=output)
+    if not ran.katas:
         raise RuntimeError(f"the tests of {found.folder} did not run; pytest said:\n{output.getvalue()[-3000:]}")
-    report = CheckReport(**{f.name: getattr(run.report, f.name) for f in dataclasses.fields(RunReport)})
+    report = CheckReport(**{f.name: getattr(ran, f.name) for f in dataclasses.fields(RunReport)})
     show(report, found, run.tracebacks)
     return report
 

@@ -11,13 +11,13 @@ from typing import Callable
 
 import pytest
 
-from .errors import ForbiddenCallError, KataFailure, KataLoadError, MissingName
+from .errors import ForbiddenCallError, KataFailure, KataLoadError, MissingName, TestTimedOut
 from .kata import Kata
 from .status import Outcome
 
 HARNESS = Path(__file__).resolve().parent
 # Failures whose message is the whole story: shown as that message, without a traceback.
-SELF_EXPLAINING = (KataFailure, ForbiddenCallError)
+SELF_EXPLAINING = (KataFailure, ForbiddenCallError, TestTimedOut)
 
 # torch's wording of the errors students meet most, and what to do about each.
 TORCH_ERRORS = [

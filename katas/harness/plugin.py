@@ -16,10 +16,12 @@ import torch
 from _pytest.skipping import evaluate_skip_marks
 
 from . import feedback, table
+from .errors import KataFailure, TestTimedOut
 from .kata import Kata, kata_of
 from .loader import Session, resolve_impl, running
 from .report import NAME_ERRORS, FunctionResult, KataResult, RunReport, TestResult
 from .status import Outcome
+from .timeouts import Timer
 
 RUN = pytest.StashKey["KataRun"]()
 CHECKS = pytest.StashKey[tuple[Kata, str]]()  # on each kata test item: its kata and function
@@ -138,6 +140,8 @@ class KataRun:
         self._threads = torch.get_num_threads()
         self._failures: dict[tuple[str, str], list[pytest.TestReport]] = {}  # (kata, function) -> failed reports
         self._katas: dict[str, Kata] = {}  # folder -> the katas this run collected tests of
+        self._timer = Timer()
+        self._timed_out: dict[tuple[str, str], str] = {}  # (kata, function) -> the test that ran out of time
         config.stash[RUN] = self
 
     # -- setup and teardown of the run -----------------------------------------------------------
@@ -203,6 +207,28 @@ class KataRun:
         with running(self.session, f"{checks[0].module}.{checks[1]}" if checks else "kata code"):
             yield
 
+    @pytest.hookimpl(tryfirst=True, optionalhook=True)
+    def pytest_timeout_set_timer(self, item: pytest.Item, settings) -> bool | None:
+        """pytest-timeout resolved this test's limit; a kata test's is fired by the harness."""
+        checks = item.stash.get(CHECKS, None)
+        if checks is None or settings.method != "signal":
+            return None
+        what = f"{checks[0].module}.{checks[1]}"
+        return self._timer.start(item, settings.timeout, what, self.session.source_files) or None
+
+    @pytest.hookimpl(tryfirst=True, optionalhook=True)
+    def pytest_timeout_cancel_timer(self, item: pytest.Item) -> bool | None:
+        return self._timer.cancel(item) or None
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> None:
+        """A function that has run out of time once fails its other tests at once: one loop, one limit."""
+        checks = item.stash.get(CHECKS, None)
+        earlier = self._timed_out.get((checks[0].folder, checks[1])) if checks else None
+        if earlier:
+            raise KataFailure(f"{checks[0].module}.{checks[1]}: not run: an earlier test of {checks[1]} timed out "
+                              f"({earlier.split('::')[-1]})")
+
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport | None:
         """Kata failures that explain themselves get a one-line report, made before pytest spends
@@ -210,6 +236,8 @@ class KataRun:
         if not _failed(item, call):
             return None
         kata, function = item.stash[CHECKS]
+        if call.excinfo.errisinstance(TestTimedOut):
+            self._timed_out.setdefault((kata.folder, function), item.nodeid)
         summary = feedback.summarize(call.excinfo, kata, function, self.session.source_files(),
                                      lambda name: self._failing(kata, name))
         if summary is None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from katas.harness.status import Status
 
 from . import core
+from .spec import Limits
 
 INSTRUCTOR_ONLY = "`python -m classroom {}` works in the instructor's repository only (this edition has no reference)."
 
@@ -35,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("--csv", type=Path, help="write the gradebook as CSV")
     grade.add_argument("--kata", action="append", help="grade only this kata folder (repeatable)")
     grade.add_argument("--html", type=Path, help="also write the class report (see `report`) to this file")
-    _limits(grade)
+    Limits.add_flags(grade)
 
     report = commands.add_parser("report", help="one self-contained HTML page from graded submissions: "
                                  "where the class is stuck")
@@ -45,26 +46,10 @@ def main(argv: list[str] | None = None) -> int:
     check = commands.add_parser("check", help="grade the katas of this checkout; exit 0 only if every function "
                                 "of them is done (the autograding workflow step)")
     check.add_argument("katas", nargs="+", help="kata folders, e.g. 03_einsum or katas/03_einsum")
-    _limits(check)
+    Limits.add_flags(check)
 
     args = parser.parse_args(argv)
     return {"export": _export, "bundle": _bundle, "grade": _grade, "report": _report, "check": _check}[args.command](args)
-
-
-def _limits(parser: argparse.ArgumentParser) -> None:
-    defaults = core.Limits()
-    parser.add_argument("--cpu", type=float, default=defaults.cpu_s, help="CPU seconds per kata")
-    parser.add_argument("--timeout", type=float, default=defaults.timeout_s, help="wall-clock seconds per kata")
-    parser.add_argument("--test-timeout", type=float, default=defaults.test_timeout_s,
-                        help="seconds per test (0: off)")
-    parser.add_argument("--memory-mb", type=int, default=defaults.memory_mb, help="memory a kata may allocate")
-    parser.add_argument("--output-kb", type=int, default=defaults.output_kb, help="output a kata may print")
-    parser.add_argument("--jobs", type=int, default=defaults.jobs, help="katas graded at once")
-
-
-def _limits_of(args) -> core.Limits:
-    return core.Limits(timeout_s=args.timeout, cpu_s=args.cpu, test_timeout_s=args.test_timeout,
-                       memory_mb=args.memory_mb, output_kb=args.output_kb, jobs=args.jobs)
 
 
 def _instructor(name: str) -> bool:
@@ -145,7 +130,7 @@ def _grade(args) -> int:
         else:
             manifest = bundle.grading_tree(work / "pristine")
             pristine, protect, repo = work / "pristine", [export.ROOT / "reference"], export.ROOT
-        grades = core.grade(args.submissions, pristine, work / "grading", limits=_limits_of(args),
+        grades = core.grade(args.submissions, pristine, work / "grading", limits=Limits.from_args(args),
                             manifest=manifest, protect=protect, only=args.kata)
     run = gradebook.run_info(repo)
     for g in grades:
@@ -205,7 +190,7 @@ def _check(args) -> int:
     folders = [Path(k).name for k in args.katas]
     here = Path.cwd()
     with tempfile.TemporaryDirectory(prefix="katas-check-") as work:
-        (grade,) = core.grade([here], here, Path(work), limits=_limits_of(args), only=folders)
+        (grade,) = core.grade([here], here, Path(work), limits=Limits.from_args(args), only=folders)
     print(gradebook.feedback(grade))
     done = all(f.status is Status.DONE for k in grade.katas for f in k.functions)
     print(f"{'PASS' if done else 'FAIL'}: {grade.score}/{grade.max_score} points"

@@ -11,8 +11,9 @@ import shutil
 ROOT_FILES = ("conftest.py", "requirements.txt", ".gitignore", "README.ru.md")
 PACKAGES = ("katas", "katas/harness")  # their *.py: the student CLI (python -m katas) and the harness
 # The classroom modules that `check` and `grade` need, in the edition and in the Classroom 50 bundle.
-RUNTIME = ("__init__.py", "__main__.py", "core.py", "edition.py", "gradebook.py", "grades.py", "intake.py",
-           "pool.py", "recorder.py", "sandbox.py", "scoring.py")
+RUNTIME = ("__init__.py", "__main__.py", "audit.py", "core.py", "edition.py", "gradebook.py", "grader.py",
+           "grades.py", "intake.py", "isolation.py", "job.py", "memory.py", "protocol.py", "sandbox.py",
+           "scoring.py", "spec.py", "tamper.py", "watcher.py", "zygote.py")
 HIDDEN = re.compile(r"hidden", re.IGNORECASE)  # hidden tests never leave the instructor's repository
 IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", "*hidden*", "*HIDDEN*")
 # The CPU wheel: a plain `pip install torch` pulls the multi-GB CUDA build.

@@ -42,6 +42,9 @@ class SubmissionGrade:
     ignored: list[str] = field(default_factory=list)  # student files the grade did not use
     seconds: float = 0.0  # wall clock of its katas' processes, added up
     isolated: bool = True  # kata code ran in the OS sandbox (bubblewrap); False: processes only
+    isolation: str = ""  # "sandbox", or "processes: <why the sandbox was not used>"
+    memory: str = ""  # how each kata's memory was counted (a memory cgroup, or /proc)
+    limits: dict = field(default_factory=dict)  # the limits graded with (spec.Limits, as JSON)
 
     def to_json(self) -> dict:
         return asdict(self)

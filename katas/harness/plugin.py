@@ -16,6 +16,7 @@ import torch
 from _pytest.skipping import evaluate_skip_marks
 
 from . import feedback, table
+from .clip import clip
 from .errors import KataFailure, TestTimedOut
 from .kata import Kata, kata_of
 from .loader import Session, resolve_impl, running
@@ -111,11 +112,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         return report
     report.kata_error = _error_name(call.excinfo.value)
     if not hasattr(report, "kata_message"):
-        report.kata_message = call.excinfo.exconly()[:2000]
-        hint = feedback.torch_hint(report.kata_message)
+        message = call.excinfo.exconly()
+        hint = feedback.torch_hint(message)
         if hint:
             report.sections.append(("kata hint", hint))
-            report.kata_message += f"\nHint: {hint}"
+            message += f"\nHint: {hint}"
+        report.kata_message = clip(message)
     run_of(item.config).note_failure(item, report)
     return report
 
@@ -283,7 +285,7 @@ class KataRun:
         if report.failed:
             result.outcome = getattr(report, "kata_outcome", None) or Outcome.FAILED
             result.error = getattr(report, "kata_error", "")
-            result.message = getattr(report, "kata_message", "") or str(report.longrepr)[-2000:]
+            result.message = clip(getattr(report, "kata_message", "") or str(report.longrepr))
             result.blocked_by = getattr(report, "kata_blocked_by", "")
             if result.outcome is Outcome.BROKEN:
                 kata.broken = result.message

@@ -68,12 +68,25 @@ def kata_run():
     return run_kata
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # The classroom tests wait on subprocesses: last, so that those run while the gate works here.
-    items.sort(key=lambda item: item.path.name == "test_classroom.py")
+def pytest_configure(config: pytest.Config) -> None:
+    # tests that share a scenario share a pytest-xdist group (one build per gate run); without
+    # pytest-xdist the marker means nothing
+    config.addinivalue_line("markers", "xdist_group(name): tests that share a session scenario")
 
 
-def pytest_collection_finish(session: pytest.Session) -> None:
-    starters = {getattr(item.module, "start_background", None) for item in session.items} - {None}
-    for start in starters:
-        start()
+# --------------------------------------------------------------------------------------------------
+# The classroom scenarios (tests/scenarios.py), each built once, when a test first needs it.
+
+
+@pytest.fixture(scope="session")
+def scenario_root(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("classroom")
+
+
+@pytest.fixture(scope="session")
+def edition(scenario_root):
+    """The student edition, as `python -m classroom export` writes it: (its folder, its katas)."""
+    from classroom import export
+
+    folder = scenario_root / "edition"
+    return folder, export.build(folder)

@@ -229,6 +229,7 @@ def _cell(grade: dict, column: Column, entry) -> str:
 
 def _heatmap(grades: list[dict], katas: list[Kata], by_name: list[dict], flagged: set[str]) -> str:
     top = ['<th rowspan="2" data-sort="name" aria-sort="ascending">student</th>',
+           '<th rowspan="2" title="something to read in Integrity or Similarity">⚑</th>',
            '<th rowspan="2" class="num" data-sort="total" data-numeric>total</th>']
     top += [f'<th colspan="{len(k.functions) + 1}" title="{escape(k.title)}">{escape(k.folder)}</th>' for k in katas]
     second = []
@@ -239,11 +240,11 @@ def _heatmap(grades: list[dict], katas: list[Kata], by_name: list[dict], flagged
     rows = []
     for grade, entries in zip(grades, by_name):
         name = str(grade["submission"])
-        flag = (f' <a class="flag" href="#integrity" title="see Integrity and Similarity below">⚑</a>'
+        flag = ('<a class="flag" href="#integrity" title="see Integrity and Similarity below">⚑</a>'
                 if name in flagged else "")
         total = (f'<td class="num" title="not graded: {escape(grade["absent"])}">–</td>' if grade.get("absent")
                  else f'<td class="num">{grade.get("score", 0)}/{grade.get("max_score", 0)}</td>')
-        cells = [f'<td class="who">{escape(name)}{flag}</td>', total]
+        cells = [f'<td class="who">{escape(name)}</td>', f"<td>{flag}</td>", total]
         data = [f'data-name="{escape(str(grade["submission"]).lower())}"', f'data-total="{grade.get("score", 0)}"']
         for number, kata in enumerate(katas):
             entry = entries.get(kata.folder)

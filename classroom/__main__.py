@@ -263,7 +263,7 @@ def _check(args) -> int:
         (grade,) = core.grade([here], here, Path(work), limits=_limits_of(args), only=folders)
     print(gradebook.feedback(grade))
     done = all(f.status is Status.DONE for k in grade.katas for f in k.functions)
-    print(f"{'PASS' if done else 'FAIL'}: {grade.score}/{grade.max_score} points"
+    print(f"{'PASS' if done else 'FAIL'}: {grade.score}/{gradebook.plural(grade.max_score, 'point')}"
           + ("" if done else " (this step passes only when every function of the kata is done)"))
     return 0 if done else 1
 

@@ -362,7 +362,7 @@ def feedback(grade: SubmissionGrade) -> str:
         note = [f"{indent}({cut} more characters not shown)"] if cut > 0 else []
         return [f"{indent}| {line}" for line in kept.splitlines()] + note
 
-    lines = [f"== {CONTROL.sub('', grade.submission)}: {grade.score}/{grade.max_score} points"]
+    lines = [f"== {CONTROL.sub('', grade.submission)}: {grade.score}/{plural(grade.max_score, 'point')}"]
     for kata in grade.katas:
         lines.append(f"   {kata.folder:<22} {kata.title:<52} {kata.score:>3}/{kata.max_score:<3}")
         if kata.reason:
@@ -412,7 +412,7 @@ def release_body(grade: SubmissionGrade) -> str:
     done = sum(f.status is Status.DONE for k in grade.katas for f in k.functions)
     functions = sum(len(k.functions) for k in grade.katas)
     complete = sum(k.score == k.max_score for k in grade.katas)
-    lines = [f"## torch-katas: {grade.score}/{grade.max_score} points", "",
+    lines = [f"## torch-katas: {grade.score}/{plural(grade.max_score, 'point')}", "",
              f"{complete} of {len(grade.katas)} katas complete, {done} of {functions} functions done.", "",
              "| kata | points | functions done |", "| --- | ---: | ---: |"]
     for kata in grade.katas:
@@ -423,7 +423,7 @@ def release_body(grade: SubmissionGrade) -> str:
     lines.append("")
     left_out = 0
     for kata in grade.katas:
-        lines += [f"### {md_text(kata.folder)}: {kata.score}/{kata.max_score} points", ""]
+        lines += [f"### {md_text(kata.folder)}: {kata.score}/{plural(kata.max_score, 'point')}", ""]
         if kata.reason:
             lines += ["Every function of this kata scores 0, because:", "", *md_block(kata.reason)]
         elif kata.broken:

@@ -161,7 +161,7 @@ def _grade(args) -> int:
         # A kata module is graded by its own kata, never "ignored": also when this run grades other katas.
         grade.ignored = [note for note in grade.ignored if note.split(": ", 1)[0] not in modules]
         records.append(gradebook.record(grade, run, gradebook.limits_info(limits, test_timeout), signature))
-        print(gradebook.table(grade))
+        print(gradebook.table(grade, gradebook.finding_texts(records[-1])))
     for submission, why in absent:
         records.append(gradebook.absent(submission.name or str(submission), str(submission), why, run))
         print(gradebook.absent_line(records[-1]))

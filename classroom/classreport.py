@@ -406,7 +406,7 @@ def _integrity(grades: list[dict]) -> str:
 
 
 def _similarity(found) -> str:
-    rows = "".join(f"<tr><td>{escape(s.kata)}</td><td>{' and '.join(escape(n) for n in s.who)}</td>"
+    rows = "".join(f"<tr><td>{escape(s.kata)}</td><td>{escape(s.names())}</td>"
                    f"<td>{escape(s.what)}</td></tr>" for s in found)
     table = (f"<table><thead><tr><th>kata</th><th>students</th><th>signal</th></tr></thead><tbody>{rows}</tbody></table>"
              if rows else "<p>None: no kata module is identical or nearly identical to a classmate's or to the "

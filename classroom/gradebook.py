@@ -54,9 +54,10 @@ def _counts(functions) -> str:
     return ", ".join(f"{statuses.count(s)} {s}" for s in order if s in statuses)
 
 
-def table(grade: SubmissionGrade) -> str:
+def table(grade: SubmissionGrade, seen: list[str] = ()) -> str:
     """A submission's grade in a few lines: one per kata, one more per function that needs a look
-    (failing, blocked, not run) with its first message, and the files the grade ignored."""
+    (failing, blocked, not run) with its first message, what its runs met (``seen``: ``finding_texts``)
+    and the files the grade ignored."""
     width = max((len(k.folder) for k in grade.katas), default=0)
     lines = [f"== {grade.submission}: {grade.score}/{plural(grade.max_score, 'point')}"]
     for kata in grade.katas:
@@ -71,6 +72,7 @@ def table(grade: SubmissionGrade) -> str:
         for f in kata.functions:
             if f.status in EXPLAINED:
                 lines.append(f"      {f.function}: {label(f)}" + (f": {_first_line(f.detail)}" if f.detail else ""))
+    lines += [f"   seen: {text}" for text in seen]
     if grade.ignored:
         names = [re.sub(r" \(ignored[^)]*\)$", "", note) for note in grade.ignored]
         more = f"; and {len(names) - SHOWN_IGNORED} more" if len(names) > SHOWN_IGNORED else ""
@@ -118,7 +120,7 @@ def signals_text(records: list[dict]) -> str:
     if not found:
         return ""
     lines = ["similarity (signals for a human to read, never a score change):"]
-    lines += [f"   {s.kata}: {' and '.join(s.who)}: {s.what}" for s in found]
+    lines += [f"   {s.kata}: {s.names()}: {s.what}" for s in found]
     return "\n".join(lines)
 
 
@@ -298,8 +300,8 @@ def write_csv(records: list[dict], path: Path) -> None:
             row.append("; ".join(f"{k['folder']}: {k['reason']}" for k in r["katas"] if k.get("reason")))
             row.append("; ".join(r.get("ignored", [])))
             row.append("; ".join(finding_texts(r)))
-            row.append("; ".join(f"{s.kata}: {s.what}" + (f" (with {', '.join(n for n in s.who if n != r['submission'])})"
-                                                         if not s.with_reference else "")
+            row.append("; ".join(f"{s.kata}: {s.what}" + ("" if s.with_reference else
+                                                         f" (with {', '.join(n for n in s.who if n != r['submission'])})")
                                  for s in found if r["submission"] in s.who))
             row.append(r.get("absent", ""))
             writer.writerow(row)

@@ -109,41 +109,52 @@ def signature(code: bytes, handout: bytes, reference: bytes | None = None) -> di
 @dataclass(frozen=True)
 class Signal:
     kata: str
-    who: tuple[str, ...]  # two classmates, or one student whose module matches the reference
-    what: str
+    groups: tuple[tuple[str, ...], ...]  # one student (the reference), one group of identical modules,
+    what: str  # or two groups (each of identical modules) whose modules are nearly identical
+
+    @property
+    def who(self) -> tuple[str, ...]:
+        return tuple(name for group in self.groups for name in group)
 
     @property
     def with_reference(self) -> bool:
-        return len(self.who) == 1
+        return len(self.who) == 1  # a signal about one student is one about the reference
+
+    def names(self) -> str:
+        """"ann", "ann, ben, cat", or "ann and ben, cat" (two groups)."""
+        return " and ".join(", ".join(group) for group in self.groups)
 
 
 def signals(records: list[dict]) -> list[Signal]:
-    """The signals of a class, from its grades (``gradebook.record``): per kata, each pair of
-    identical or nearly identical modules, and each module that matches the reference."""
-    by_kata: dict[str, list[tuple[str, dict, set[int]]]] = {}
+    """The signals of a class, from its grades (``gradebook.record``), per kata: each module that
+    matches the reference, each group of identical modules (one signal however large the group), and
+    each two groups whose modules are nearly identical."""
+    by_kata: dict[str, list[tuple[str, dict]]] = {}
     for record in records:
         for kata in record.get("katas", []):
-            entry = kata.get("similarity")
-            if entry:
-                by_kata.setdefault(kata["folder"], []).append((str(record["submission"]), entry, set(entry["fingerprints"])))
+            if kata.get("similarity"):
+                by_kata.setdefault(kata["folder"], []).append((str(record["submission"]), kata["similarity"]))
     found = []
     for folder in sorted(by_kata):
         entries = sorted(by_kata[folder], key=lambda entry: entry[0].lower())
-        for name, entry, own in entries:
+        alike: dict[str, list[str]] = {}  # sha256 -> the students whose module has exactly those bytes
+        own: dict[str, set[int]] = {}
+        for name, entry in entries:
+            alike.setdefault(entry["sha256"], []).append(name)
+            own[entry["sha256"]] = set(entry["fingerprints"])
             reference = entry.get("reference") or {}
             if reference.get("identical"):
-                found.append(Signal(folder, (name,), "identical to the reference solution"))
-            elif len(own) >= MIN_FINGERPRINTS and reference.get("shared", 0) >= NEAR:
-                found.append(Signal(folder, (name,), f"{reference['shared']:.0%} of its own code matches the "
-                                                     f"reference solution ({len(own)} fingerprints)"))
-        for (a, first, ours), (b, second, theirs) in combinations(entries, 2):
-            if first["sha256"] == second["sha256"]:
-                if ours:  # the same untouched stub is no signal
-                    found.append(Signal(folder, (a, b), f"identical modules ({len(ours)} fingerprints of their own)"))
-                continue
-            larger = max(len(ours), len(theirs))
-            shared = len(ours & theirs)
+                found.append(Signal(folder, ((name,),), "identical to the reference solution"))
+            elif len(own[entry["sha256"]]) >= MIN_FINGERPRINTS and reference.get("shared", 0) >= NEAR:
+                found.append(Signal(folder, ((name,),), f"{reference['shared']:.0%} of its own code matches the "
+                                                        f"reference solution ({len(own[entry['sha256']])} fingerprints)"))
+        groups = [(tuple(names), own[sha]) for sha, names in alike.items() if own[sha]]  # not the untouched stub
+        found += [Signal(folder, (names,), f"identical modules ({len(ours)} fingerprints of their own)")
+                  for names, ours in groups if len(names) > 1]
+        for (first, ours), (second, theirs) in combinations(groups, 2):
+            larger, shared = max(len(ours), len(theirs)), len(ours & theirs)
             if min(len(ours), len(theirs)) >= MIN_FINGERPRINTS and shared >= NEAR * larger:
-                found.append(Signal(folder, (a, b), f"nearly identical once names and layout are taken out: "
-                                                    f"{shared} of {larger} fingerprints shared ({shared / larger:.0%})"))
+                found.append(Signal(folder, (first, second), f"nearly identical once names and layout are taken "
+                                                             f"out: {shared} of {larger} fingerprints shared "
+                                                             f"({shared / larger:.0%})"))
     return found

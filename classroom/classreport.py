@@ -38,6 +38,7 @@ LOOK = {
 SHOWN = (Status.DONE, Status.FAILING, Status.NOT_STARTED)  # the shares the per-function table spells out
 TITLE_CHARS = 140  # of a failure message in a heatmap cell's tooltip
 TOP_MESSAGES = 3
+SHOWN_IGNORED = 5  # a submission's ignored files listed open; more go behind a click
 
 
 @dataclass
@@ -388,8 +389,10 @@ def _integrity_items(grade: dict) -> list[str]:
     ignored = [str(note) for note in grade.get("ignored", [])]
     if ignored:
         listed = "".join(f"<li><code>{escape(note)}</code></li>" for note in ignored)
-        items.append(f"<li><details><summary>{plural(len(ignored), 'file')} it changed besides its kata modules "
-                     f"(ignored: graded with the handed-out copies)</summary><ul>{listed}</ul></details></li>")
+        what = (f"{plural(len(ignored), 'file')} it changed besides its kata modules (ignored: graded with the "
+                "handed-out copies)")
+        items.append(f"<li>{what}:<ul>{listed}</ul></li>" if len(ignored) <= SHOWN_IGNORED else
+                     f"<li><details><summary>{what}</summary><ul>{listed}</ul></details></li>")
     return items
 
 

@@ -58,13 +58,13 @@ class Kata:
 
 def normalize(message: str) -> str:
     """A failure message with what varies between students taken out: the first line, without the
-    "module.function: " prefix, numbers as # (not those with a unit: "Timeout (>10.0s)" keeps its
-    limit), shapes and lists of numbers as (…)."""
+    "module.function: " prefix, numbers as # (not those with a unit: a time limit stays), shapes and
+    lists of numbers as (…)."""
     line = next((part.strip() for part in message.splitlines() if part.strip()), "")
     line = re.sub(r"^[A-Za-z_][\w]*\.[A-Za-z_]\w*: ", "", line)
     line = re.sub(r"0x[0-9a-fA-F]+", "0x…", line)
-    # a number, whole: never the "10" of "10.0s", so a limit with its unit reads as it is
-    line = re.sub(r"(?<![\w.])[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?(?!\w|\.\d)", "#", line)
+    # a number, whole, unless a unit follows it: "Timeout (>10.0s)" and "10 s limit" keep their limit
+    line = re.sub(r"(?<![\w.])[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?(?!\w|\.\d|\s?(?:s|ms|[KMG]i?B)\b)", "#", line)
     while True:  # innermost first: ((#, #), (#, #)) -> ((…), (…)) -> (…)
         shorter = re.sub(r"\((?:#|…|\(…\)|\[…\])(?:, ?(?:#|…|\(…\)|\[…\]))*,?\)", "(…)", line)
         shorter = re.sub(r"\[(?:#|…|\(…\)|\[…\])(?:, ?(?:#|…|\(…\)|\[…\]))*,?\]", "[…]", shorter)

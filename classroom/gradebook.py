@@ -28,7 +28,9 @@ from .similarity import signals
 
 RUN_KEYS = ("graded_at", "tests_commit", "uncommitted_changes", "torch", "python")
 OUTPUT_LEFT_OUT = re.compile(r"\[\.\.\. (\d+) bytes of output left out")
-PER_TEST_TIMEOUT = re.compile(r"Timeout \(>([\d.]+)s\)")
+# A test past its per-test limit: the harness's message (with where the code was), or pytest-timeout's.
+PER_TEST_TIMEOUT = re.compile(r"still running after this test's ([\d.]+) s limit(?:, at ([^(]*?) \()?"
+                              r"|Timeout \(>([\d.]+)s\)")
 # The reasons pool.py gives when a kata meets a limit, and when kata code is caught at tampering.
 LIMIT_REASON = re.compile(r"^(timed out|used more than|ran out of memory|filled its scratch space|started a process"
                           r"|was killed)")
@@ -166,7 +168,8 @@ def findings(kata: dict) -> dict:
     for f in kata.get("functions", []):
         timeout = PER_TEST_TIMEOUT.search(f.get("detail") or "")
         if timeout:
-            met.append({"function": f["function"], "limit": f"a test ran past its {float(timeout[1]):g} s limit"})
+            seconds, at = float(timeout[1] or timeout[3]), f" (at {timeout[2]})" if timeout[2] else ""
+            met.append({"function": f["function"], "limit": f"a test ran past its {seconds:g} s limit{at}"})
     return {"output_left_out": int(cut[1]) if cut else 0, "limits_met": met,
             "tampering": reason if TAMPERING_REASON.match(reason) else ""}
 

@@ -535,6 +535,8 @@ def test_report_shows_limits_output_cut_tampering_edited_tests_and_absence():
     records = troubled_class()
     looper = records[0]["katas"][0]
     assert looper["limits_met"] == [{"function": "matmul", "limit": "a test ran past its 10 s limit"}]
+    assert gradebook.findings({"functions": [{"function": "matmul", "detail": LOOPED}]})["limits_met"] == [
+        {"function": "matmul", "limit": "a test ran past its 10 s limit (at einsum_ops.py:195 in matmul)"}]
     assert records[1]["katas"][0]["output_left_out"] == 5242880
     assert records[2]["katas"][0]["tampering"].startswith("tampered: changed torch.allclose")
     html = classreport.render(records)
@@ -560,9 +562,15 @@ def test_report_lists_the_limits_and_the_isolation_in_force():
     assert "kata code ran in: the bubblewrap sandbox, processes only (no OS sandbox)" in run
 
 
+LOOPED = ("einsum_ops.matmul: still running after this test's 10 s limit, at einsum_ops.py:195 in matmul (an "
+          "endless loop, or far too slow?). The other tests of matmul are not run.")  # the harness's message
+
+
 def test_normalize_keeps_a_limit_with_its_unit_and_masks_plain_numbers():
     assert classreport.normalize("Failed: Timeout (>10.0s) from pytest-timeout.") == \
         "Failed: Timeout (>10.0s) from pytest-timeout."
+    assert classreport.normalize(LOOPED) == ("still running after this test's 10 s limit, at einsum_ops.py:# in matmul "
+                                             "(an endless loop, or far too slow?). The other tests of matmul are not run.")
     assert classreport.normalize("m.f: expected 0.5, got 3.25.") == "expected #, got #."
     assert classreport.normalize("m.f: returned shape (2, 3), expected (3, 2)") == "returned shape (…), expected (…)"
 

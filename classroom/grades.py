@@ -28,6 +28,7 @@ class KataGrade:
     reason: str = ""  # why the whole kata scored zero (a limit, tampering); "" when graded normally
     broken: str = ""  # why the kata module does not import; its functions read broken
     seconds: float = 0.0  # wall clock of the kata's process
+    test_limit_s: float = 0.0  # the per-test limit its tests ran with (the largest, where they differ)
     cpu_seconds: float = 0.0
     output: str = ""  # what its run printed: the first and last part, with a note when the middle was left out
 

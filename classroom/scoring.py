@@ -67,7 +67,7 @@ def score(kata, result: JobResult, planned: list[PlannedTest]) -> KataGrade:
                  for function, worth in kata.points.items()]
     broken = ran.katas[0].broken
     return KataGrade(kata.folder, kata.title, sum(f.score for f in functions), sum(kata.points.values()),
-                     functions, broken=broken, **kept)
+                     functions, broken=broken, test_limit_s=max((t.timeout_s for t in planned), default=0.0), **kept)
 
 
 def read_result(payload, kata, planned: list[PlannedTest]) -> tuple[int, RunReport, list[str], dict]:

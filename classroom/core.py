@@ -15,18 +15,21 @@ its kata, with the reason, and every submission gets its grade.
 
 from __future__ import annotations
 
+import itertools
+import json
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
 from katas.harness.clip import clip
-from katas.harness.kata import all_katas
+from katas.harness.kata import all_katas, judge_file
 
 from .grader import GradingRun
 from .grades import KataGrade, SubmissionGrade, zero
 from .intake import ignored_files, take_module
 from .protocol import JobResult
-from .scoring import plan_of, score
-from .spec import JobSpec, Limits
+from .scoring import confirm, plan_of, score
+from .spec import JobSpec, Limits, PlannedTest
 
 
 @dataclass(frozen=True)
@@ -73,37 +76,39 @@ def grade(
                  if Path(p).exists() and Path(p).resolve() != pristine)
 
     taken = [[(kata, take_module(submission, kata, manifest)) for kata in katas] for submission in submissions]
-    plan, specs, results, why = {}, [], {}, "no test of this kata was collected from the grading tree"
+    why = "no test of this kata was collected from the grading tree"
     info = RunInfo("not started", "", limits)
+    graded, results = {}, {}
     try:
         with GradingRun(pristine, work, limits.jobs, isolate) as run:
             info = RunInfo(run.isolation.name + (f": {run.isolation.why}" if run.isolation.why else ""),
                            run.memory_counted_by, limits)
-            collect = JobSpec(id=0, kind="collect", folders=tuple(k.folder for k in katas), limits=limits,
-                              area=str(work / "jobs" / "0"))
-            plan = plan_of(run.run([collect])[0])
-            for row in taken:
+            judged = Judging(run, pristine, work, limits, katas)
+            plan = judged.collect()
+            judged.draw()
+            graded = {}  # (submission, kata folder) -> (test job, work job or None)
+            for number, row in enumerate(taken):
                 for kata, module in row:
                     if isinstance(module, bytes) and kata.folder in plan:
-                        number = len(specs) + 1
-                        specs.append(JobSpec(id=number, kind="kata", folders=(kata.folder,), limits=limits,
-                                             module=kata.module, source=module, tests=tuple(plan[kata.folder]),
-                                             deny_read=deny, area=str(work / "jobs" / str(number))))
-            results = run.run(specs)
+                        graded[number, kata.folder] = (judged.job("kata", kata, module, tests=plan[kata.folder], deny=deny),
+                                                       judged.worker(kata, module, plan[kata.folder], deny))
+            results = run.run([spec for pair in graded.values() for spec in pair if spec is not None])
+            judged.check({key: results[work.id] for key, (_, work) in graded.items() if work is not None})
     except RuntimeError as error:  # no sandbox, or no tests to grade with: every kata says why
-        plan, specs, why = {}, [], clip(f"not graded: {error}")
-    graded = iter(specs)
+        plan, graded, why = {}, {}, clip(f"not graded: {error}")
     grades = []
     for number, submission in enumerate(submissions):
         row = []
         for kata, module in taken[number]:
             if isinstance(module, KataGrade):
                 row.append(module)
-            elif kata.folder not in plan:
+            elif (number, kata.folder) not in graded:
                 row.append(zero(kata, why))
             else:
-                spec = next(graded)
-                row.append(_scored(kata, results[spec.id], plan[kata.folder]))
+                test, _ = graded[number, kata.folder]
+                grade = _scored(kata, results[test.id], plan[kata.folder])
+                row.append(confirm(kata, grade, *judged.verdict(number, kata.folder))
+                           if kata.folder in judged.calls else grade)
         grades.append(SubmissionGrade(
             submission=names[number], path=str(submission),
             score=sum(k.score for k in row), max_score=sum(k.max_score for k in row), katas=row,
@@ -112,6 +117,76 @@ def grade(
             isolation=info.isolation, memory=info.memory, limits=limits.to_json(),
         ))
     return grades
+
+
+class Judging:
+    """The jobs of one grading run, numbered: collecting the plan, the judge's draws and checks,
+    and each (submission, kata)'s test job and worker."""
+
+    def __init__(self, run: GradingRun, pristine: Path, work: Path, limits: Limits, katas):
+        self.run, self.pristine, self.work, self.limits, self.katas = run, pristine, work, limits, katas
+        self.seed = secrets.randbits(62)  # the judge's inputs: secret to this run
+        self.numbers = itertools.count()
+        self.calls: dict[str, dict] = {}  # kata folder -> the judge's draw: its case labels and calls
+        self.why_not: dict[str, str] = {}  # kata folder -> why the judge could not draw its cases
+        self.verdicts: dict[tuple[int, str], tuple[list | None, str]] = {}  # (submission, kata) -> (verdicts, or why none)
+
+    def job(self, kind: str, kata, source: bytes = b"", *, tests=(), deny=(), data: bytes = b"", folders=None) -> JobSpec:
+        number = next(self.numbers)
+        return JobSpec(id=number, kind=kind, folders=folders or (kata.folder,), limits=self.limits,
+                       module=kata.module if kata else "", source=source, tests=tuple(tests), deny_read=deny,
+                       area=str(self.work / "jobs" / str(number)), seed=self.seed, data=data)
+
+    def collect(self) -> dict[str, list[PlannedTest]]:
+        spec = self.job("collect", None, folders=tuple(k.folder for k in self.katas))
+        return plan_of(self.run.run([spec])[spec.id])
+
+    def draw(self) -> None:
+        """The judge draws each kata's calls (katas without a judge file have none)."""
+        specs = {k.folder: self.job("judge", k) for k in self.katas if judge_file(k, self.pristine / "katas").is_file()}
+        results = self.run.run(list(specs.values()))
+        for folder, spec in specs.items():
+            result = results[spec.id]
+            payload = result.payload or {}
+            if result.status or not isinstance(payload.get("calls"), str):
+                self.why_not[folder] = f"the judge could not draw its cases ({result.status or 'no calls'})"
+            self.calls[folder] = payload
+
+    def worker(self, kata, source: bytes, planned: list[PlannedTest], deny) -> JobSpec | None:
+        drawn = self.calls.get(kata.folder)
+        if not drawn or kata.folder in self.why_not:
+            return None
+        limit = max((t.timeout_s for t in planned), default=0.0)
+        calls = [PlannedTest(label, label.split("[")[0], limit, True) for label in drawn["cases"]]
+        return self.job("work", kata, source, tests=calls, deny=deny, data=drawn["calls"].encode())
+
+    def verdict(self, submission: int, folder: str) -> tuple[list | None, str]:
+        """The judge's verdicts on this submission's kata, or None and why there are none."""
+        return self.verdicts.get((submission, folder)) or (None, self.why_not.get(folder, "its worker did not run"))
+
+    def check(self, outputs: dict[tuple[int, str], JobResult]) -> None:
+        """The judge checks each worker's outputs, one judge job per kata."""
+        found = self.verdicts
+        specs = {}
+        for kata in self.katas:
+            keys = [key for key in outputs if key[1] == kata.folder]
+            if not keys:
+                continue
+            sent = [(outputs[key].payload or {}).get("outputs") if not outputs[key].status else None for key in keys]
+            specs[kata.folder] = (keys, self.job("judge", kata, data=json.dumps({"outputs": sent}).encode()))
+            for key in keys:
+                if outputs[key].status:
+                    found[key] = (None, f"its worker {outputs[key].status}")
+        results = self.run.run([spec for _, spec in specs.values()])
+        for folder, (keys, spec) in specs.items():
+            verdicts = (results[spec.id].payload or {}).get("verdicts")
+            for number, key in enumerate(keys):
+                if key in found:
+                    continue
+                if results[spec.id].status or not isinstance(verdicts, list) or len(verdicts) != len(keys):
+                    found[key] = (None, f"the judge failed ({results[spec.id].status or 'no verdicts'})")
+                else:
+                    found[key] = (verdicts[number], "")
 
 
 def _scored(kata, result: JobResult, planned) -> KataGrade:

@@ -20,6 +20,7 @@ from pathlib import Path
 from sys import audit
 from types import FunctionType
 
+from . import judging
 from .audit import install_audit, policy_for, scratch_mb
 from .isolation import Isolation
 from .memory import JobMemory
@@ -76,8 +77,8 @@ def _prepare(area: Path, spec: JobSpec, pristine: str) -> str:
     for name in ("KATA_IMPL", "PYTEST_ADDOPTS", "PYTHONSTARTUP"):
         os.environ.pop(name, None)
     tempfile.tempdir = str(area)
-    if spec.kind != "kata":
-        return str(Path(pristine) / "katas")  # collecting: the handed-out stubs (collection runs no kata code)
+    if not spec.runs_kata_code:
+        return str(Path(pristine) / "katas")  # collecting or judging: the handed-out stubs, never run
     folder = area / "impl" / spec.folders[0]
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"{spec.module}.py").write_bytes(spec.source)
@@ -88,7 +89,7 @@ def _set_limits(spec: JobSpec, isolation: Isolation) -> None:
     """No core files, and (without a private tmpfs) a cap per file; memory, processes and disk are
     watched from outside (an address-space limit would break CUDA, which reserves huge virtual
     ranges); CPU time is set once the tests are collected (``Recorder``)."""
-    if spec.kind != "kata":
+    if not spec.runs_kata_code:
         return
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     if not isolation.isolated:  # no private tmpfs: a cap per file instead (writes past it fail, nothing dies)
@@ -107,12 +108,19 @@ def _run(spec: JobSpec, channel: int, secret: bytes, impl: str, area: str, confi
     kata = spec.kind == "kata"
     pristine = Path(config["pristine"])
     evidence = Evidence()
-    recorder = Recorder(spec, channel, secret)
-    if kata:
+    if spec.kind == "judge":
+        return judging.judge(spec, pristine / "katas")
+    if spec.kind == "kata":
         _route_monkeypatch()
         evidence.snapshot.take_core()
+    if spec.runs_kata_code:
         install_audit(policy_for(area, str(pristine), config["runtime"], spec.deny_read, isolation.isolated,
                                  spec.limits.disk_mb), evidence, job_main.__code__)
+    if spec.kind == "work":
+        payload = judging.work(spec, impl, pristine / "katas", lambda *words: _send(channel, line(secret, *words)))
+        _clear_scratch(evidence, spec.limits.disk_mb)
+        return {**payload, "violations": list(evidence.violations)}
+    recorder = Recorder(spec, channel, secret)
     args = ["-c", str(pristine / "pyproject.toml"), *PYTEST_ARGS]
     if spec.limits.test_timeout_s is not None:
         args += ["-o", f"timeout={spec.limits.test_timeout_s:g}"]

@@ -12,6 +12,8 @@ evidence, kept out of kata code's reach). The status comes from the harness's on
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from katas.harness.clip import MESSAGE_CHARS, clip
 from katas.harness.report import SCHEMA, FunctionResult, KataResult, RunReport, TestResult
 from katas.harness.status import Outcome, Status, decide, points
@@ -68,6 +70,28 @@ def score(kata, result: JobResult, planned: list[PlannedTest]) -> KataGrade:
     broken = ran.katas[0].broken
     return KataGrade(kata.folder, kata.title, sum(f.score for f in functions), sum(kata.points.values()),
                      functions, broken=broken, test_limit_s=max((t.timeout_s for t in planned), default=0.0), **kept)
+
+
+def confirm(kata, grade: KataGrade, verdicts: list[dict] | None, unconfirmed: str = "") -> KataGrade:
+    """The judge's word on a kata's grade. A function its tests call done earns its points only when
+    the judge confirms every case of it; a case the judge finds wrong for such a function means the
+    verdict in the kata's own process was not the truth, and zeroes the kata. ``verdicts`` None: the
+    judge could not check (``unconfirmed`` says why), and no function is confirmed."""
+    if grade.reason:
+        return grade
+    done = {f.function for f in grade.functions if f.status is Status.DONE}
+    if verdicts is None:
+        failing = {f: f"the judge could not confirm it: {unconfirmed}" for f in done}
+    else:
+        refuted = [v for v in verdicts if not v["confirmed"] and v["function"] in done]
+        if refuted:
+            kept = dict(seconds=grade.seconds, cpu_seconds=grade.cpu_seconds, output=grade.output)
+            return zero(kata, clip(f"tampered: the judge's check of `{refuted[0]['function']}` failed: "
+                                    f"{refuted[0]['message']}"), **kept)
+        failing = {}
+    functions = [replace(f, status=Status.FAILING, score=0, detail=failing[f.function]) if f.function in failing else f
+                 for f in grade.functions]
+    return replace(grade, functions=functions, score=sum(f.score for f in functions))
 
 
 def read_result(payload, kata, planned: list[PlannedTest]) -> tuple[int, RunReport, list[str], dict]:

@@ -90,10 +90,12 @@ class PlannedTest:
 
 @dataclass(frozen=True, kw_only=True)
 class JobSpec:
-    """One job: collect the pristine tests of some katas, or run one kata's tests on one module."""
+    """One job: collect the pristine tests of some katas; run one kata's tests on one module; as the
+    judge, draw one kata's judged calls or check what came back (never loading submission code); or,
+    as a worker, perform those calls on one module."""
 
     id: int
-    kind: Literal["collect", "kata"]
+    kind: Literal["collect", "kata", "judge", "work"]
     folders: tuple[str, ...]
     limits: Limits
     module: str = ""  # the kata module's name, and its source (kata jobs)
@@ -101,11 +103,17 @@ class JobSpec:
     tests: tuple[PlannedTest, ...] = ()  # kata jobs: its kata's collected tests, in order
     deny_read: tuple[str, ...] = ()  # without the sandbox: folders the audit hook refuses to read
     area: str = ""  # without the sandbox: the job's own folder on this machine
+    seed: int = 0  # judge jobs: the grading run's secret seed
+    data: bytes = b""  # judge jobs: the outputs to check (none: draw the calls); work jobs: the calls
+
+    @property
+    def runs_kata_code(self) -> bool:
+        return self.kind in ("kata", "work")
 
     @property
     def wall_s(self) -> float:
         """The whole run's wall-clock budget: the limit, or auto from the tests that will run."""
-        if self.kind == "collect":
+        if not self.runs_kata_code:
             return COLLECT_S
         if self.limits.kata_timeout_s is not None:
             return self.limits.kata_timeout_s
@@ -113,17 +121,19 @@ class JobSpec:
 
     @property
     def cpu_s(self) -> float:
-        return self.limits.cpu_s if self.limits.cpu_s is not None and self.kind == "kata" else self.wall_s
+        return self.limits.cpu_s if self.limits.cpu_s is not None and self.runs_kata_code else self.wall_s
 
     def to_json(self) -> dict:
         data = asdict(self)
         data["source"] = base64.b64encode(self.source).decode()
+        data["data"] = base64.b64encode(self.data).decode()
         return data
 
     @classmethod
     def from_json(cls, data: dict) -> JobSpec:
         return cls(**{**data, "folders": tuple(data["folders"]), "limits": Limits.from_json(data["limits"]),
                       "source": base64.b64decode(data["source"]), "deny_read": tuple(data["deny_read"]),
+                      "data": base64.b64decode(data["data"]),
                       "tests": tuple(PlannedTest(**t) for t in data["tests"])})
 
 
@@ -131,5 +141,5 @@ def run_deadline_s(specs: list[JobSpec], jobs: int) -> float:
     """How long a whole grading run may take: every job's budget shared among the slots, plus the
     longest one (the last to start) and the collection. A run that keeps to its jobs' budgets
     never meets it."""
-    katas = [s.wall_s for s in specs if s.kind == "kata"]
+    katas = [s.wall_s for s in specs if s.runs_kata_code]
     return COLLECT_S + sum(katas) / max(1, jobs) + max(katas, default=0.0)

@@ -53,7 +53,7 @@ class Output:
 
 def watch(spec: JobSpec, config: dict, isolation: Isolation) -> JobResult:
     """Run one job, watch it, and return its result."""
-    kata = spec.kind == "kata"
+    kata = spec.runs_kata_code
     memory = JobMemory(config["cgroup"] if kata else None, config["cgroup_version"], spec.id, spec.limits.memory_mb)
     isolation.before_fork()
     secret = os.urandom(32)

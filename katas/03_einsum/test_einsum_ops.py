@@ -15,7 +15,8 @@ import torch.nn.functional as F
 from torch.testing import make_tensor
 
 from katas.harness import (
-    assert_grad, assert_tensor, cases, fail, gradients, implementation, raises_value_error, shape_words,
+    assert_grad, assert_tensor, cases, fail, gradients, implementation, judged_tests, raises_value_error,
+    shape_words,
 )
 
 einsum_ops = implementation(__file__)
@@ -150,3 +151,7 @@ def test_pairwise_sq_dists_never_negative(device, dtype):
     if (result < 0).any():
         fail(f"{(result < 0).sum()} distances are negative (smallest {result.min().item():.3g}). Rounding makes "
              "the expanded formula dip below zero for nearby points; a squared distance never may: clamp at zero.")
+
+
+# The judge's cases (judge_einsum_ops.py), on a fresh draw: grading runs them on inputs of its own.
+test_judged = judged_tests(__file__)

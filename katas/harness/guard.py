@@ -1,5 +1,12 @@
 """Runs one call of a kata function under the kata's rules: forbidden library calls raise, required
-calls must happen, and inputs must come back unmodified (unless the name ends in ``_``)."""
+calls must happen (and the result must come from them), and inputs must come back unmodified (unless
+the name ends in ``_``), of the same class and attributes in any case.
+
+The torch functions among the forbidden and required calls are watched by a TorchFunctionMode while
+the call runs, which sees a call however kata code reached the function (an alias, a reference kept
+from before); the others (classes, Python functions such as torch.autograd.grad) are swapped out of
+their modules, and out of the kata module's own aliases, for the duration of the call.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +18,10 @@ from types import ModuleType
 from typing import Any, Callable, Iterator
 
 import torch
+from torch.overrides import TorchFunctionMode, get_overridable_functions
 
 from .errors import ForbiddenCallError, KataFailure
-from .kata import CallRule
+from .kata import CallRule, Kata
 
 _MISSING = object()
 _OPERATORS = {"__matmul__": "the @ operator", "__rmatmul__": "the @ operator"}
@@ -32,6 +40,24 @@ def _resolve(path: str) -> tuple[Any, str]:
             owner = getattr(owner, name)
         return owner, parts[-1]
     raise ValueError(f"cannot resolve {path!r}")
+
+
+@functools.cache
+def _original(path: str) -> Any:
+    """The object a dotted path names, the first time it is asked: ``remember`` asks for every rule's
+    calls at collection, before any kata code is loaded."""
+    owner, name = _resolve(path)
+    return getattr(owner, name)
+
+
+def remember(kata: Kata) -> None:
+    """Resolve the kata's forbidden and required calls now, while they are what torch made them (and
+    torch's own list of overridable functions, which it caches the first time it is asked)."""
+    _overridable()
+    for rule in kata.forbidden + kata.required:
+        for path in rule.calls:
+            for form in _both_forms(path):
+                _original(form)
 
 
 @functools.cache
@@ -68,6 +94,49 @@ def _patched(owner: Any, name: str, replacement: Any, module: ModuleType | None)
             setattr(module, key, original)
 
 
+@functools.cache
+def _overridable() -> frozenset:
+    """The torch functions and Tensor methods that a TorchFunctionMode sees."""
+    return frozenset(f for functions in get_overridable_functions().values() for f in functions)
+
+
+def _tensors_in(value) -> list[torch.Tensor]:
+    if isinstance(value, torch.Tensor):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [t for item in value for t in _tensors_in(item)]
+    if isinstance(value, dict):
+        return [t for item in value.values() for t in _tensors_in(item)]
+    return []
+
+
+class _Watch(TorchFunctionMode):
+    """While a kata function runs: refuses the forbidden torch functions, counts the required ones,
+    and marks every tensor computed from a required one's result."""
+
+    def __init__(self, guard: Guard, forbidden: dict, required: dict, made: dict, violations: list):
+        super().__init__()
+        self.guard, self.forbidden, self.required, self.made, self.violations = guard, forbidden, required, made, violations
+        self.derived: set[int] = set()  # ids of the tensors computed from a required call's result
+        self.kept: list[torch.Tensor] = []  # those tensors, alive until the call ends, so that no id is reused
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        rule = self.forbidden.get(func)
+        if rule is not None:
+            self.violations.append(rule)
+            raise ForbiddenCallError(self.guard._forbidden_message(*rule))
+        result = func(*args, **kwargs)
+        path = self.required.get(func)
+        if path is not None:
+            self.made[path] += 1
+        if path is not None or any(id(t) in self.derived for t in _tensors_in((args, kwargs))):
+            outputs = _tensors_in(result)
+            self.derived.update(map(id, outputs))
+            self.kept += outputs
+        return result
+
+
 def _tensors(bound: inspect.BoundArguments) -> list[tuple[str, torch.Tensor]]:
     found = []
     for name, value in bound.arguments.items():
@@ -95,26 +164,46 @@ class Guard:
 
     def call(self, function: Callable, *args: Any, **kwargs: Any) -> Any:
         __tracebackhide__ = True
-        snapshot = [] if self.may_modify_inputs else self._snapshot(function, args, kwargs)
+        snapshot = self._snapshot(function, args, kwargs)
         violations: list[tuple[str, str]] = []  # (forbidden call, why)
         made: dict[str, int] = {}
+        watched_forbidden, watched_required = {}, {}  # torch functions the mode watches -> their rule
+        overridable = _overridable()
         with ExitStack() as stack:
             for rule in self.forbidden:
                 for path in (p for call in rule.calls for p in _both_forms(call)):
-                    stack.enter_context(self._forbid(path, rule.hint, violations))
+                    if _original(path) in overridable:
+                        watched_forbidden[_original(path)] = (path, rule.hint)
+                    else:
+                        stack.enter_context(self._forbid(path, rule.hint, violations))
             for rule in self.required:
                 for path in rule.calls:
                     made[path] = 0
                     for form in _both_forms(path):
-                        stack.enter_context(self._count(form, path, made))
+                        if _original(form) in overridable:
+                            watched_required[_original(form)] = path
+                        else:
+                            stack.enter_context(self._count(form, path, made))
+            watch = None
+            if watched_forbidden or watched_required:
+                watch = stack.enter_context(_Watch(self, watched_forbidden, watched_required, made, violations))
             result = function(*args, **kwargs)
         if violations:  # raised inside, but maybe swallowed by a bare except
             raise ForbiddenCallError(self._forbidden_message(*violations[0]))
         for rule in self.required:
             if not any(made[path] for path in rule.calls):
                 raise KataFailure(f"{self.where} never called {' or '.join(rule.calls)}: {rule.hint}")
+        if watch is not None and watched_required:
+            self._check_derived(result, watch, watched_required)
         self._check_unmodified(snapshot)
         return result
+
+    def _check_derived(self, result: Any, watch: _Watch, required: dict) -> None:
+        __tracebackhide__ = True
+        if any(id(t) not in watch.derived for t in _tensors_in(result)):
+            calls = " or ".join(sorted(set(required.values())))
+            raise KataFailure(f"{self.where} called {calls}, but its result is not computed from what "
+                              f"{calls} returned: {self.required[0].hint}")
 
     def _forbid(self, path: str, hint: str, violations: list[tuple[str, str]]):
         owner, name = _resolve(path)
@@ -141,15 +230,23 @@ class Guard:
         return f"{self.where} called {name}, which is off-limits in this kata: {hint}"
 
     def _snapshot(self, function: Callable, args: tuple, kwargs: dict) -> list:
+        """Each tensor input: its class and attributes, and (unless it may be modified) its values."""
         try:
             bound = inspect.signature(function).bind(*args, **kwargs)
         except (TypeError, ValueError):
             return []  # the call itself will raise the TypeError the student should see
-        return [(name, t, t._version, t.detach().clone()) for name, t in _tensors(bound)]
+        return [(name, t, type(t), dict(t.__dict__), t._version,
+                 None if self.may_modify_inputs else t.detach().clone()) for name, t in _tensors(bound)]
 
     def _check_unmodified(self, snapshot: list) -> None:
         __tracebackhide__ = True
-        for name, tensor, version, before in snapshot:
+        for name, tensor, kind, attributes, version, before in snapshot:
+            if type(tensor) is not kind or tensor.__dict__.keys() != attributes.keys() or any(
+                    tensor.__dict__[key] is not value for key, value in attributes.items()):
+                raise KataFailure(f"{self.where} changed the class or the attributes of its input `{name}`: a "
+                                  "kata function returns its answer and leaves its inputs as they came")
+            if before is None:
+                continue
             same = tensor.shape == before.shape and torch.equal(
                 tensor.detach().nan_to_num(), before.nan_to_num()
             )

@@ -82,6 +82,11 @@ def load_kata(folder: Path) -> Kata:
     return kata
 
 
+def judge_file(kata: Kata, katas_dir: Path = KATAS_DIR) -> Path:
+    """The kata's judged cases (``katas.harness.judge``), beside its tests."""
+    return katas_dir / kata.folder / f"judge_{kata.module}.py"
+
+
 def all_katas(katas_dir: Path = KATAS_DIR) -> list[Kata]:
     return [
         load_kata(path)

@@ -18,6 +18,7 @@ from _pytest.skipping import evaluate_skip_marks
 from . import feedback, table
 from .clip import clip
 from .errors import KataFailure, TestTimedOut
+from .guard import remember
 from .kata import Kata, kata_of
 from .loader import Session, resolve_impl, running
 from .report import NAME_ERRORS, FunctionResult, KataResult, RunReport, TestResult
@@ -184,6 +185,7 @@ class KataRun:
             kata = kata_of(item.path)
             if kata is None:
                 continue
+            remember(kata)
             function = _checked_function(item, kata)
             item.stash[CHECKS] = (kata, function)
             skip = evaluate_skip_marks(item)  # known before anything runs: a collect-only report has it

@@ -20,6 +20,11 @@ _IGNORED = {"__warningregistry__", "__slotnames__", "last_type", "last_value", "
 # pytest items change these while their test runs
 _ITEM_STATE = {"funcargs", "_request", "_report_sections", "user_properties"}
 _MAX_OBJECTS = 50000
+# What the harness's comparisons compute with (checks._mismatch, the guard's input check, gradients).
+CHECKED_OPS = ("aten::isclose", "aten::eq.Tensor", "aten::eq.Scalar", "aten::ne.Tensor", "aten::all", "aten::any",
+               "aten::abs", "aten::sub.Tensor", "aten::mul.Tensor", "aten::add.Tensor", "aten::le.Tensor",
+               "aten::lt.Tensor", "aten::equal", "aten::nan_to_num", "aten::argmax", "aten::sum",
+               "aten::_to_copy", "aten::clone", "aten::isnan", "aten::isfinite", "aten::_local_scalar_dense")
 
 
 class _Part:
@@ -225,11 +230,13 @@ class Snapshot:
         import pytest
         import torch
         import torch.nn.functional
+        import torch.testing._creation
 
         self.part = self.vital
         for label, module in [("builtins", builtins), ("math", math), ("operator", operator), ("sys", sys),
                               ("torch", torch), ("torch.nn.functional", torch.nn.functional),
-                              ("torch.testing", torch.testing)]:
+                              ("torch.testing", torch.testing), ("torch.autograd", torch.autograd),
+                              ("torch.testing._creation", torch.testing._creation)]:
             self.namespace(label, module)
         tensor_base = getattr(torch._C, "TensorBase", None) or getattr(torch._C, "_TensorBase")
         for label, cls in [("torch.Tensor", torch.Tensor), ("torch._C.TensorBase", tensor_base)]:
@@ -246,10 +253,11 @@ class Snapshot:
         hooks = getattr(torch._C._autograd, "_top_saved_tensors_default_hooks", None)
         if hooks is not None:
             self.condition("an autograd saved-tensors hook left active", lambda: hooks(False) is None)
+        self.dispatcher(torch)
 
         self.part = self.rest
         for label, module in [("os", os), ("os.path", os.path), ("torch.linalg", torch.linalg),
-                              ("torch.special", torch.special), ("torch.autograd", torch.autograd)]:
+                              ("torch.special", torch.special)]:
             self.namespace(label, module)
         for name in ("torch.func", "torch.distributions", "torch.optim", "torch.autograd.forward_ad",
                      "torch.autograd.functional", "torch.nn.utils.parametrize", "torch.nn.init", "torch.overrides",
@@ -269,6 +277,16 @@ class Snapshot:
                 self.namespace(name, sys.modules[name], deep=True)
         for name in sorted(n for n in sys.modules if n == "classroom" or n.startswith("classroom.")):
             self.namespace(name, sys.modules[name], deep=True)
+
+    def dispatcher(self, torch) -> None:
+        """The kernels of the ops the checks compare with: a kernel registered from kata code
+        (torch.library.Library("aten", "IMPL").impl(...)) changes what every comparison computes
+        without rebinding anything a namespace holds. (Torch registers kernels of other ops lazily,
+        vmap's batching rules on its first use, say: those are not compared.)"""
+        dump = torch._C._dispatch_dump
+        tables = {op: dump(op) for op in CHECKED_OPS}
+        self.condition("torch's dispatcher (a kernel registered with torch.library)",
+                       lambda: all(dump(op) == table for op, table in tables.items()))
 
     def take_run(self, session, recorder) -> None:
         """At the end of collection, before the first test: the test modules and their tables, the

@@ -7,6 +7,7 @@ import argparse
 import json
 import os
 from dataclasses import fields
+from pathlib import Path
 
 import pytest
 
@@ -202,3 +203,10 @@ def test_memory_without_a_cgroup_counts_memory_backed_files_the_process_holds():
         assert _resident_and_files(str(os.getpid())) - before >= 32 << 20
     finally:
         os.close(descriptor)
+
+
+def test_the_readme_limits_table_names_every_limit_by_its_flag():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    table = readme.split("**Limits**", 1)[1].split("\n\n", 2)[1]
+    for f in fields(Limits):
+        assert f"`{f.metadata['flag']}`" in table, f"README's limits table lacks {f.metadata['flag']}"

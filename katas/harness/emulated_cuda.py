@@ -1,0 +1,363 @@
+"""An emulated CUDA device, so that the CUDA half of every test runs on a machine without a GPU.
+
+A tensor on it reports ``cuda:0`` (``x.is_cuda``, ``x.device``, ``device=x.device`` work as on a GPU)
+and keeps its values in a CPU tensor inside. Every op on it goes through ``__torch_dispatch__``, the
+pattern of PyTorch's own wrapper tensors (its test suite's LoggingTensor, FakeTensor), which applies
+CUDA's rules where kata code meets them:
+
+- placement: an op mixing it with a CPU tensor of one or more dims raises CUDA's RuntimeError
+  ("Expected all tensors to be on the same device..."), naming the op, the tensor and the line of
+  kata code; a 0-dim CPU tensor or a Python number mixes freely, and CPU indices may index it;
+- ``.to``, ``.cpu()``, ``.cuda()``, ``copy_`` across devices, ``torch.*_like`` and factories with
+  ``device="cuda"`` move or make tensors as on CUDA; ``.numpy()`` refuses;
+- generators: a CPU ``torch.Generator`` cannot draw on it, and an emulated CUDA one (``generator``)
+  cannot draw on the CPU. Without a generator it draws from the CPU's global random state.
+
+What it cannot check: the numerics of GPU kernels (TF32, the order of reductions), non-determinism,
+memory and speed. A few ops refuse even a 0-dim CPU tensor on a GPU (``torch.cat``, matrix products):
+here it mixes freely everywhere, as under PyTorch's FakeTensor. ``torch.Generator(device="cuda")``
+needs a GPU (tests make theirs with ``generator``), ``torch.load`` cannot load onto it, and in-place
+shape changes (``x.unsqueeze_(0)``) are refused.
+
+``EmulatedCuda()`` is the mode the plugin enters for each test on the emulated device: inside it,
+``device="cuda"`` means that device.
+"""
+
+from __future__ import annotations
+
+import copy
+import linecache
+import sys
+from types import FrameType
+
+import torch
+from torch.overrides import TorchFunctionMode
+from torch.utils._python_dispatch import TorchDispatchMode
+
+from .loader import current
+
+CUDA = torch.device("cuda", 0)
+# The device the wrapper tensors have inside torch: autograd needs one whose device guard a CPU-only
+# build registers (cpu, meta and lazy only), and no kata uses lazy. Python sees CUDA.
+STAND_IN = torch.device("lazy", 0)
+CPU = torch.device("cpu")
+
+aten = torch.ops.aten
+# Ops that take tensors on two devices on CUDA too.
+CROSS_DEVICE = frozenset({aten.copy_.default, aten.copy.default, aten._copy_from.default,
+                          aten._copy_from_and_resize.default, aten._to_copy.default})
+# Ops whose indices (their second argument) may stay on the CPU while the indexed tensor is on CUDA.
+INDEXING = frozenset({aten.index.Tensor, aten.index_put_.default, aten.index_put.default,
+                      aten._index_put_impl_.default})
+
+
+class EmulatedCudaTensor(torch.Tensor):
+    """A tensor on the emulated CUDA device: CUDA to Python, a CPU tensor (``_data``) inside."""
+
+    __slots__ = ("_data",)
+    __torch_function__ = torch._C._disabled_torch_function_impl
+
+    @staticmethod
+    def __new__(cls, data: torch.Tensor) -> EmulatedCudaTensor:
+        tensor = torch.Tensor._make_wrapper_subclass(
+            cls, data.size(), strides=data.stride(), storage_offset=data.storage_offset(), dtype=data.dtype,
+            layout=data.layout, device=STAND_IN, requires_grad=False,
+        )
+        tensor._data = data
+        return tensor
+
+    @classmethod
+    def __torch_dispatch__(cls, func, types, args=(), kwargs=None):
+        return _run(func, args, kwargs or {})
+
+    @property
+    def device(self) -> torch.device:
+        return CUDA
+
+    @property
+    def is_cuda(self) -> bool:
+        return True
+
+    @property
+    def data(self) -> torch.Tensor:
+        return torch._C.TensorBase.data.__get__(self)
+
+    @data.setter
+    def data(self, new: torch.Tensor) -> None:
+        if type(new) is not EmulatedCudaTensor:
+            raise RuntimeError(f"the emulated CUDA device cannot move a tensor to {new.device} in place "
+                               "(`x.data = ...`); assign a tensor on cuda")
+        self._data = new._data
+        _relayout(self)
+
+    def to(self, *args, **kwargs) -> torch.Tensor:
+        device, dtype, _, memory_format = torch._C._nn._parse_to(*args, **kwargs)
+        unchanged = (dtype in (None, self.dtype) and memory_format in (None, torch.preserve_format)
+                     and not kwargs.get("copy", False))
+        if device is not None and device.type in ("cuda", STAND_IN.type) and unchanged:
+            return self  # already there: CUDA gives the tensor itself, not a copy
+        return super().to(*args, **kwargs)
+
+    def cuda(self, device=None, non_blocking: bool = False, memory_format=torch.preserve_format) -> torch.Tensor:
+        return self.to(CUDA, non_blocking=non_blocking, memory_format=memory_format)
+
+    def numpy(self, *, force: bool = False):
+        raise TypeError("can't convert cuda:0 device type tensor to numpy. Use Tensor.cpu() to copy the tensor "
+                        "to host memory first.")
+
+    def tolist(self) -> list:
+        return self._data.tolist()
+
+    # The memory is the CPU tensor's: tests compare it to tell views from copies.
+    def data_ptr(self) -> int:
+        return self._data.data_ptr()
+
+    def untyped_storage(self) -> torch.UntypedStorage:
+        return self._data.untyped_storage()
+
+    def __reduce_ex__(self, protocol):
+        # Saved as the CPU tensor inside, so torch.load gives it back on the CPU (a GPU's file would
+        # load onto CUDA, which torch.load cannot do on this machine).
+        return self._data.__reduce_ex__(protocol)
+
+    def __deepcopy__(self, memo: dict) -> EmulatedCudaTensor:
+        if not self.is_leaf:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
+                               "protocol at the moment.")
+        copied = EmulatedCudaTensor(self._data.clone()).requires_grad_(self.requires_grad)
+        memo[id(self)] = copied
+        if self.grad is not None:
+            copied.grad = copy.deepcopy(self.grad, memo)
+        copied.__dict__.update(copy.deepcopy(self.__dict__, memo))  # a Parameter's _is_param
+        return copied
+
+    def __repr__(self, *, tensor_contents=None) -> str:
+        autograd = (f", grad_fn=<{type(self.grad_fn).__name__}>" if self.grad_fn is not None
+                    else ", requires_grad=True" if self.requires_grad else "")
+        return f"{repr(self._data)[:-1]}, device='cuda:0'{autograd})"
+
+
+class EmulatedCudaGenerator(torch.Generator):
+    """A generator of the emulated CUDA device: a CPU generator inside, seeded and replayed as one."""
+
+    @property
+    def device(self) -> torch.device:
+        return CUDA
+
+
+def generator(device: str | torch.device) -> torch.Generator:
+    """A new torch.Generator for ``device``: the emulated device's own while CUDA is emulated."""
+    if torch.device(device).type == "cuda" and emulating():
+        return EmulatedCudaGenerator()
+    return torch.Generator(device)
+
+
+class EmulatedCuda(TorchFunctionMode):
+    """Inside it, ``device="cuda"`` makes tensors on the emulated CUDA device and moves them there.
+
+    Two modes in one. This function mode sees a call before torch does, while its device and
+    generator are still what the caller wrote: torch would initialize CUDA (and fail without it)
+    before any dispatch mode could step in, and gives __torch_dispatch__ a new object for a generator.
+    It hands torch the stand-in device instead of CUDA. Its dispatch mode, ``_EmulatedOps``, then runs
+    every op that involves the emulated device.
+    """
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if func is _CUDA:
+            return _cuda(*args, **kwargs)
+        if "device" in kwargs:
+            kwargs = {**kwargs, "device": _stand_in(kwargs["device"])}
+        if func is _TO and len(args) > 1:
+            args = (args[0], _stand_in(args[1]), *args[2:])
+        chosen = kwargs.get("generator")
+        if chosen is not None:
+            on_emulated = _on_emulated(args, kwargs)
+            if (type(chosen) is EmulatedCudaGenerator) != on_emulated:
+                raise _wrong_generator(func.__name__, on_emulated, type(chosen) is EmulatedCudaGenerator)
+        return func(*args, **kwargs)
+
+    def __enter__(self) -> EmulatedCuda:
+        # torch.tensor(data, device=...) moves its data with all modes off, unless told to lift it
+        # to the CPU first and move it after (as FakeTensorMode does on a CPU-only build).
+        self._lifted = torch._C._only_lift_cpu_tensors()
+        torch._C._set_only_lift_cpu_tensors(True)
+        super().__enter__()
+        self._ops = _EmulatedOps().__enter__()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._ops.__exit__(*exc_info)
+        super().__exit__(*exc_info)
+        torch._C._set_only_lift_cpu_tensors(self._lifted)
+
+
+class _EmulatedOps(TorchDispatchMode):
+    """Runs the ops that involve the emulated device (``_run``), and every other op as it is.
+
+    Ops on emulated tensors would reach their __torch_dispatch__ without it, but torch imports
+    torch.distributed.tensor (a second or two) on the first op it dispatches to a tensor subclass, and
+    a dispatch mode also sees the factories of the stand-in device.
+    """
+
+    @classmethod
+    def _should_skip_dynamo(cls) -> bool:
+        return False  # else __torch_dispatch__ is wrapped for torch.compile: two seconds importing dynamo
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if EmulatedCudaTensor in types or _on_stand_in(kwargs):
+            return _run(func, args, kwargs)
+        return func(*args, **kwargs)
+
+
+_TO, _CUDA = torch.Tensor.to, torch.Tensor.cuda
+
+
+def _stand_in(device):
+    """The stand-in device in place of a CUDA one; any other device as it was."""
+    if isinstance(device, (str, torch.device)) and torch.device(device).type == "cuda":
+        return STAND_IN
+    return device
+
+
+def _cuda(tensor: torch.Tensor, device=None, non_blocking: bool = False,
+          memory_format=torch.preserve_format) -> torch.Tensor:
+    """Tensor.cuda() for a CPU tensor."""
+    return _TO(tensor, STAND_IN, non_blocking=non_blocking, memory_format=memory_format)
+
+
+def emulating() -> bool:
+    """An EmulatedCuda mode is active."""
+    return any(type(torch._C._get_function_stack_at(i)) is EmulatedCuda
+               for i in range(torch._C._len_torch_function_stack()))
+
+
+def only_emulation_active() -> bool:
+    """No torch function or dispatch mode is active but the emulator's own (kata code may not push one)."""
+    functions, dispatches = torch._C._len_torch_function_stack(), torch._C._len_torch_dispatch_stack()
+    if (functions, dispatches) == (0, 0):
+        return True
+    return ((functions, dispatches) == (1, 1) and type(torch._C._get_function_stack_at(0)) is EmulatedCuda
+            and type(torch._C._get_dispatch_stack_at(0)) is _EmulatedOps)
+
+
+# -- running one op on the emulated device -------------------------------------------------------------
+
+
+def _run(func, args: tuple, kwargs: dict):
+    """One aten op that an emulated tensor takes part in, or whose device= is the stand-in."""
+    device = kwargs.get("device")
+    if device is None:  # the inputs decide the device: they must agree
+        _check_placement(func, args, kwargs)
+    emulated = device is None or device.type == STAND_IN.type  # where the result lives
+    passed = {}  # id of each tensor the op runs on -> the tensor the caller passed
+    args = tuple(_unwrap(value, passed) for value in args)
+    kwargs = {name: _unwrap(value, passed) for name, value in kwargs.items()}
+    if device is not None and emulated:
+        kwargs["device"] = CPU
+    result = func(*args, **kwargs)
+    if func._schema.is_mutable:  # out= resizes, x.squeeze_(0) reshapes: the wrapper must follow
+        for tensor in passed.values():
+            if type(tensor) is EmulatedCudaTensor and _layout(tensor) != _layout(tensor._data):
+                _relayout(tensor)
+    return _wrap(result, passed, emulated)
+
+
+def _layout(tensor: torch.Tensor) -> tuple:
+    return tensor.shape, tensor.stride(), tensor.storage_offset()
+
+
+def _relayout(tensor: EmulatedCudaTensor) -> None:
+    """Give the wrapper the shape and strides of its CPU tensor (set_data copies them), under the
+    dispatch mode: the ops set_data dispatches would otherwise reach __torch_dispatch__."""
+    with _EmulatedOps():
+        torch._C.TensorBase.data.__set__(tensor, EmulatedCudaTensor(tensor._data))
+
+
+def _on_stand_in(kwargs: dict) -> bool:
+    device = kwargs.get("device")
+    return isinstance(device, torch.device) and device.type == STAND_IN.type
+
+
+def _on_emulated(args: tuple, kwargs: dict) -> bool:
+    """A call on the emulated device: a tensor on it takes part, or device= names it."""
+    return _on_stand_in(kwargs) or any(type(v) is EmulatedCudaTensor or (type(v) in (list, tuple) and
+                                                 any(type(t) is EmulatedCudaTensor for t in v))
+               for v in (*args, *kwargs.values()))
+
+
+def _unwrap(value, passed: dict):
+    if type(value) is EmulatedCudaTensor:
+        passed[id(value._data)] = value
+        return value._data
+    if isinstance(value, torch.Tensor):
+        passed[id(value)] = value
+        return value
+    if type(value) in (list, tuple):
+        return type(value)(_unwrap(v, passed) for v in value)
+    return value
+
+
+def _wrap(value, passed: dict, emulated: bool):
+    if isinstance(value, torch.Tensor):
+        if id(value) in passed:
+            return passed[id(value)]  # an in-place op or out=: the very tensor the caller passed
+        return EmulatedCudaTensor(value) if emulated else value
+    if type(value) in (list, tuple):
+        return type(value)(_wrap(v, passed, emulated) for v in value)
+    return value
+
+
+def _check_placement(func, args: tuple, kwargs: dict) -> None:
+    if func in CROSS_DEVICE:
+        return
+    for position, value in enumerate((*args, *kwargs.values())):
+        if position == 1 and func in INDEXING:
+            continue  # indices may stay on the CPU
+        for tensor in value if type(value) in (list, tuple) else (value,):
+            if not isinstance(tensor, torch.Tensor) or type(tensor) is EmulatedCudaTensor:
+                continue
+            if tensor.device.type == "cpu" and tensor.dim() == 0:
+                continue  # a CPU scalar: CUDA kernels take it as a number
+            raise RuntimeError(
+                f"Expected all tensors to be on the same device, but found at least two devices, cuda:0 and "
+                f"{tensor.device}! ({func.overloadpacket.__name__} mixes {_described(tensor)} with tensors on "
+                f"the emulated CUDA device{_where()})"
+            )
+
+
+def _wrong_generator(op: str, on_emulated: bool, emulated_generator: bool) -> RuntimeError:
+    expected, found = ("cuda" if on_emulated else "cpu"), ("cuda" if emulated_generator else "cpu")
+    on = "the emulated CUDA device" if on_emulated else "the CPU"
+    return RuntimeError(f"Expected a '{expected}' device type for generator but found '{found}' ({op} draws on "
+                        f"{on}{_where()})")
+
+
+def _described(tensor: torch.Tensor) -> str:
+    """'`eps`, a float32 tensor of shape (3,) on cpu': by its name in kata code when it has one."""
+    what = f"a {str(tensor.dtype).removeprefix('torch.')} tensor of shape {tuple(tensor.shape)} on {tensor.device}"
+    frame = _kata_frame()
+    names = [name for name, value in frame.f_locals.items() if value is tensor] if frame else []
+    return f"`{names[0]}`, {what}," if names else what
+
+
+def _where() -> str:
+    """', in rsample_normal, line 31: `return mu + sigma * eps`' when kata code made the call."""
+    frame = _kata_frame()
+    if frame is None:
+        return ""
+    line = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
+    return f", in {getattr(frame.f_code, 'co_qualname', frame.f_code.co_name)}, line {frame.f_lineno}: `{line}`"
+
+
+def _kata_frame() -> FrameType | None:
+    """The innermost frame of the kata code under test, when the op was called from it."""
+    try:
+        files = current().session.source_files()
+    except RuntimeError:  # no kata test is running
+        return None
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename not in files:
+        frame = frame.f_back
+    return frame

@@ -13,10 +13,11 @@ from typing import Callable, Iterable, Iterator
 import pytest
 import torch
 
+from .emulated_cuda import EmulatedCudaTensor
 from .errors import KataFailure, KataLoadError
 from .loader import current
 
-_TENSOR_TYPES = (torch.Tensor, torch.nn.Parameter)
+_TENSOR_TYPES = (torch.Tensor, torch.nn.Parameter, EmulatedCudaTensor)
 # torch.testing.assert_close's defaults. Not called itself: its first call imports torch.distributed
 # and sympy, half a second that every student would wait on every run.
 _TOLERANCES = {  # dtype: (rtol, atol)

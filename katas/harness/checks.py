@@ -13,11 +13,11 @@ from typing import Callable, Iterable, Iterator
 import pytest
 import torch
 
-from .emulated_cuda import EmulatedCudaTensor
+from .emulated_cuda import tensor_type
 from .errors import KataFailure, KataLoadError
 from .loader import current
 
-_TENSOR_TYPES = (torch.Tensor, torch.nn.Parameter, EmulatedCudaTensor)
+_TENSOR_TYPES = (torch.Tensor, torch.nn.Parameter)
 # torch.testing.assert_close's defaults. Not called itself: its first call imports torch.distributed
 # and sympy, half a second that every student would wait on every run.
 _TOLERANCES = {  # dtype: (rtol, atol)
@@ -65,7 +65,7 @@ def assert_tensor(
 ) -> None:
     """Check type, shape, dtype and device, then values (torch.testing tolerances by default)."""
     __tracebackhide__ = True
-    if type(actual) not in _TENSOR_TYPES:
+    if tensor_type(actual) not in _TENSOR_TYPES:
         fail(f"{what} should be a torch.Tensor, got {type(actual).__name__}", hint)
     if actual.shape != expected.shape:
         fail(f"{what} has shape {tuple(actual.shape)}, expected {tuple(expected.shape)}", hint)

@@ -54,7 +54,6 @@ INDEXING = frozenset({aten.index.Tensor, aten.index_put_.default, aten.index_put
 class EmulatedCudaTensor(torch.Tensor):
     """A tensor on the emulated CUDA device: CUDA to Python, a CPU tensor (``_data``) inside."""
 
-    __slots__ = ("_data",)
     __torch_function__ = torch._C._disabled_torch_function_impl
 
     @staticmethod
@@ -137,6 +136,14 @@ class EmulatedCudaTensor(torch.Tensor):
         return f"{repr(self._data)[:-1]}, device='cuda:0'{autograd})"
 
 
+def tensor_type(value: object) -> type:
+    """type(value), a tensor on the emulated device reading as the type it would have on a GPU:
+    torch.Tensor, or nn.Parameter."""
+    if type(value) is EmulatedCudaTensor:
+        return torch.nn.Parameter if getattr(value, "_is_param", False) else torch.Tensor
+    return type(value)
+
+
 class EmulatedCudaGenerator(torch.Generator):
     """A generator of the emulated CUDA device: a CPU generator inside, seeded and replayed as one."""
 
@@ -145,11 +152,12 @@ class EmulatedCudaGenerator(torch.Generator):
         return CUDA
 
 
-def generator(device: str | torch.device) -> torch.Generator:
-    """A new torch.Generator for ``device``: the emulated device's own while CUDA is emulated."""
+def generator(device: str | torch.device, seed: int) -> torch.Generator:
+    """A torch.Generator for ``device`` seeded with ``seed``: the emulated device's own while CUDA is
+    emulated (where torch.Generator(device="cuda") would need a GPU)."""
     if torch.device(device).type == "cuda" and emulating():
-        return EmulatedCudaGenerator()
-    return torch.Generator(device)
+        return EmulatedCudaGenerator().manual_seed(seed)
+    return torch.Generator(device).manual_seed(seed)
 
 
 class EmulatedCuda(TorchFunctionMode):
@@ -182,6 +190,10 @@ class EmulatedCuda(TorchFunctionMode):
         # to the CPU first and move it after (as FakeTensorMode does on a CPU-only build).
         self._lifted = torch._C._only_lift_cpu_tensors()
         torch._C._set_only_lift_cpu_tensors(True)
+        # module.to("cuda") would put new Parameters in place of the CPU ones (their types differ, so
+        # it cannot assign .data), which unties tied weights: swap them in place instead.
+        self._swapped = torch.__future__.get_swap_module_params_on_conversion()
+        torch.__future__.set_swap_module_params_on_conversion(True)
         super().__enter__()
         self._ops = _EmulatedOps().__enter__()
         return self
@@ -189,6 +201,7 @@ class EmulatedCuda(TorchFunctionMode):
     def __exit__(self, *exc_info) -> None:
         self._ops.__exit__(*exc_info)
         super().__exit__(*exc_info)
+        torch.__future__.set_swap_module_params_on_conversion(self._swapped)
         torch._C._set_only_lift_cpu_tensors(self._lifted)
 
 
@@ -303,7 +316,11 @@ def _wrap(value, passed: dict, emulated: bool):
     if isinstance(value, torch.Tensor):
         if id(value) in passed:
             return passed[id(value)]  # an in-place op or out=: the very tensor the caller passed
-        return EmulatedCudaTensor(value) if emulated else value
+        if not emulated:
+            return value
+        if value._is_zerotensor():  # forward AD's zeros without memory: ops inside __torch_dispatch__ cannot read them
+            value = torch.zeros(value.shape, dtype=value.dtype)
+        return EmulatedCudaTensor(value)
     if type(value) in (list, tuple):
         return type(value)(_wrap(v, passed, emulated) for v in value)
     return value

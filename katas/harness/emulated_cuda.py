@@ -43,9 +43,10 @@ STAND_IN = torch.device("lazy", 0)
 CPU = torch.device("cpu")
 
 aten = torch.ops.aten
-# Ops that take tensors on two devices on CUDA too.
-CROSS_DEVICE = frozenset({aten.copy_.default, aten.copy.default, aten._copy_from.default,
-                          aten._copy_from_and_resize.default, aten._to_copy.default})
+# Ops that take tensors on two devices on CUDA too: copies, and comparisons of metadata.
+MIXED_DEVICES = frozenset({aten.copy_.default, aten.copy.default, aten._copy_from.default,
+                           aten._copy_from_and_resize.default, aten._to_copy.default, aten.is_same_size.default,
+                           aten._has_same_storage_numel.default})
 # Ops whose indices (their second argument) may stay on the CPU while the indexed tensor is on CUDA.
 INDEXING = frozenset({aten.index.Tensor, aten.index_put_.default, aten.index_put.default,
                       aten._index_put_impl_.default})
@@ -327,7 +328,7 @@ def _wrap(value, passed: dict, emulated: bool):
 
 
 def _check_placement(func, args: tuple, kwargs: dict) -> None:
-    if func in CROSS_DEVICE:
+    if func in MIXED_DEVICES:
         return
     for position, value in enumerate((*args, *kwargs.values())):
         if position == 1 and func in INDEXING:
@@ -354,27 +355,33 @@ def _wrong_generator(op: str, on_emulated: bool, emulated_generator: bool) -> Ru
 def _described(tensor: torch.Tensor) -> str:
     """'`eps`, a float32 tensor of shape (3,) on cpu': by its name in kata code when it has one."""
     what = f"a {str(tensor.dtype).removeprefix('torch.')} tensor of shape {tuple(tensor.shape)} on {tensor.device}"
-    frame = _kata_frame()
-    names = [name for name, value in frame.f_locals.items() if value is tensor] if frame else []
+    frames = _kata_frames()
+    names = [name for name, value in frames[0].f_locals.items() if value is tensor] if frames else []
     return f"`{names[0]}`, {what}," if names else what
 
 
 def _where() -> str:
-    """', in rsample_normal, line 31: `return mu + sigma * eps`' when kata code made the call."""
-    frame = _kata_frame()
-    if frame is None:
+    """', in reparam.rsample_normal, line 31: `return mu + sigma * eps`' when kata code made the call,
+    and the kata functions that called that one."""
+    frames = _kata_frames()
+    if not frames:
         return ""
-    line = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
-    return f", in {getattr(frame.f_code, 'co_qualname', frame.f_code.co_name)}, line {frame.f_lineno}: `{line}`"
+    module = current().where.split(".")[0]
+    (inner, *outer) = [(f"{module}.{getattr(f.f_code, 'co_qualname', f.f_code.co_name)}", f.f_lineno) for f in frames]
+    line = linecache.getline(frames[0].f_code.co_filename, frames[0].f_lineno).strip()
+    called = "".join(f", called from {name}, line {number}" for name, number in outer)
+    return f", in {inner[0]}, line {inner[1]}: `{line}`{called}"
 
 
-def _kata_frame() -> FrameType | None:
-    """The innermost frame of the kata code under test, when the op was called from it."""
+def _kata_frames() -> list[FrameType]:
+    """The frames of the kata code under test on the stack, innermost first."""
     try:
         files = current().session.source_files()
     except RuntimeError:  # no kata test is running
-        return None
-    frame = sys._getframe(1)
-    while frame is not None and frame.f_code.co_filename not in files:
+        return []
+    frames, frame = [], sys._getframe(1)
+    while frame is not None:
+        if frame.f_code.co_filename in files:
+            frames.append(frame)
         frame = frame.f_back
-    return frame
+    return frames

@@ -9,6 +9,7 @@ import textwrap
 
 import pytest
 import torch
+from torch.utils._python_dispatch import TorchDispatchMode
 
 from katas.harness import emulated_cuda, generator, tensor_type
 from katas.harness.report import NO_CUDA as NO_CUDA_REASON
@@ -399,6 +400,7 @@ def test_a_tensor_made_on_the_cpu_fails_on_emulated_cuda_naming_it(placed, impl,
         message = messages.pop("test_noise_with_a_generator[cuda]")
         assert message.startswith("RuntimeError: Expected a 'cpu' device type for generator but found 'cuda' "
                                   "(randn draws on the CPU, in placed.noise, line"), message
+        assert "Hint: a generator draws on its own device" in message
 
 
 # The emulated CUDA device itself.
@@ -477,9 +479,12 @@ def test_autograd_forward_ad_and_modules_work_on_it(emulated):
 
 
 def test_the_emulator_leaves_nothing_behind():
+    own = (emulated_cuda.no_foreign_function_mode, emulated_cuda.no_foreign_dispatch_mode)
     with emulated_cuda.EmulatedCuda():
-        assert emulated_cuda.emulating() and emulated_cuda.only_emulation_active()
-    assert not emulated_cuda.emulating() and emulated_cuda.only_emulation_active()
+        assert emulated_cuda.emulating() and all(check() for check in own)
+        with TorchDispatchMode():
+            assert not emulated_cuda.no_foreign_dispatch_mode(), "a mode of kata code's own is seen"
+    assert not emulated_cuda.emulating() and all(check() for check in own)
     assert not torch._C._only_lift_cpu_tensors() and not torch.__future__.get_swap_module_params_on_conversion()
     if NO_CUDA:
         with pytest.raises((AssertionError, RuntimeError), match="not compiled with CUDA|not linked"):

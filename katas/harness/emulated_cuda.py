@@ -14,10 +14,10 @@ CUDA's rules where kata code meets them:
   cannot draw on the CPU. Without a generator it draws from the CPU's global random state.
 
 What it cannot check: the numerics of GPU kernels (TF32, the order of reductions), non-determinism,
-memory and speed. A few ops refuse even a 0-dim CPU tensor on a GPU (``torch.cat``, matrix products):
-here it mixes freely everywhere, as under PyTorch's FakeTensor. ``torch.Generator(device="cuda")``
-needs a GPU (tests make theirs with ``generator``), ``torch.load`` cannot load onto it, and in-place
-shape changes (``x.unsqueeze_(0)``) are refused.
+memory and speed. A few ops refuse even a 0-dim CPU tensor on a GPU (``torch.stack`` of 0-dim
+tensors): here it mixes freely everywhere, as under PyTorch's FakeTensor. What it cannot do:
+``torch.Generator(device="cuda")`` needs a GPU (tests make theirs with ``generator``), ``torch.load``
+cannot load onto it, and ``x.data = t`` cannot move ``x`` to the CPU.
 
 ``EmulatedCuda()`` is the mode the plugin enters for each test on the emulated device: inside it,
 ``device="cuda"`` means that device.
@@ -90,17 +90,6 @@ class EmulatedCudaTensor(torch.Tensor):
         self._data = new._data
         _relayout(self)
 
-    def to(self, *args, **kwargs) -> torch.Tensor:
-        device, dtype, _, memory_format = torch._C._nn._parse_to(*args, **kwargs)
-        unchanged = (dtype in (None, self.dtype) and memory_format in (None, torch.preserve_format)
-                     and not kwargs.get("copy", False))
-        if device is not None and device.type in ("cuda", STAND_IN.type) and unchanged:
-            return self  # already there: CUDA gives the tensor itself, not a copy
-        return super().to(*args, **kwargs)
-
-    def cuda(self, device=None, non_blocking: bool = False, memory_format=torch.preserve_format) -> torch.Tensor:
-        return self.to(CUDA, non_blocking=non_blocking, memory_format=memory_format)
-
     def numpy(self, *, force: bool = False):
         raise TypeError("can't convert cuda:0 device type tensor to numpy. Use Tensor.cpu() to copy the tensor "
                         "to host memory first.")
@@ -128,7 +117,7 @@ class EmulatedCudaTensor(torch.Tensor):
         memo[id(self)] = copied
         if self.grad is not None:
             copied.grad = copy.deepcopy(self.grad, memo)
-        copied.__dict__.update(copy.deepcopy(self.__dict__, memo))  # a Parameter's _is_param
+        copied.__dict__.update(copy.deepcopy({k: v for k, v in self.__dict__.items() if k != "_data"}, memo))
         return copied
 
     def __repr__(self, *, tensor_contents=None) -> str:

@@ -90,6 +90,11 @@ class EmulatedCudaTensor(torch.Tensor):
         self._data = new._data
         _relayout(self)
 
+    def type(self, dtype=None, non_blocking: bool = False, **kwargs):
+        if dtype is None and not kwargs:
+            return self._data.type().replace("torch.", "torch.cuda.", 1)  # torch.cuda.FloatTensor
+        return super().type(dtype, non_blocking, **kwargs)
+
     def numpy(self, *, force: bool = False):
         raise TypeError("can't convert cuda:0 device type tensor to numpy. Use Tensor.cpu() to copy the tensor "
                         "to host memory first.")
@@ -119,6 +124,10 @@ class EmulatedCudaTensor(torch.Tensor):
             copied.grad = copy.deepcopy(self.grad, memo)
         copied.__dict__.update(copy.deepcopy({k: v for k, v in self.__dict__.items() if k != "_data"}, memo))
         return copied
+
+    def __format__(self, spec: str) -> str:
+        # torch formats a 0-dim plain Tensor as its number (f"{loss:.3f}"), but no subclass
+        return self.item().__format__(spec) if self.dim() == 0 else object.__format__(self, spec)
 
     def __repr__(self, *, tensor_contents=None) -> str:
         autograd = (f", grad_fn=<{type(self.grad_fn).__name__}>" if self.grad_fn is not None

@@ -162,8 +162,8 @@ def test_without_a_gpu_the_cuda_half_runs_on_emulated_cuda_and_says_so(toy):
     assert sorted(t.device for t in double.tests) == ["cpu", "cpu", "emulated cuda", "emulated cuda"]
     assert double.status is Status.DONE and not double.skip_reasons
     assert any(nodeid.endswith("test_half[cuda]") for nodeid in report.tests()), "the same test ids as on a GPU"
-    result.stdout.fnmatch_lines(["devices: cpu, emulated cuda (no GPU here*",
-                                 "done means done on the CPU and on emulated CUDA (no GPU here*"])
+    result.stdout.fnmatch_lines(["devices: cpu, emulated cuda (CUDA emulated on the CPU)",
+                                 "done means done on the CPU and on emulated CUDA (the CPU standing in for a GPU*"])
     assert json.loads(open("report.json").read())["devices"] == ["cpu", "emulated cuda"]
 
 

@@ -46,7 +46,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "like katas/, or a mutant file reference/NN_topic/mutants/NAME.py. Env: KATA_IMPL.",
     )
     group.addoption(
-        "--device", choices=["all", *DEVICES], default="all",
+        "--device", choices=["all", *CHOICES], default="all",
         help="the device the tests run on: cpu, cuda (a real GPU), emulated (CUDA emulated on the CPU) or all "
         "(the default: cpu, and cuda where a GPU is present, else emulated)",
     )
@@ -85,24 +85,24 @@ def _skip_dynamo_import() -> None:
             setattr(function, "__dynamo_disable", function)
 
 
-# --device's choices: the parameter each gives the `device` fixture, and what the report calls it.
-DEVICES = {"cpu": ("cpu", Device.CPU), "cuda": ("cuda", Device.CUDA), "emulated": ("cuda", Device.EMULATED_CUDA)}
+CHOICES = {"cpu": Device.CPU, "cuda": Device.CUDA, "emulated": Device.EMULATED_CUDA}  # --device's
 EMULATED = pytest.mark.emulated_cuda  # on a test of the emulated device: the plugin enters the emulator
 
 
-def _devices(config: pytest.Config) -> list[str]:
-    """The --device choices this run tests on."""
+def _devices(config: pytest.Config) -> list[Device]:
+    """The devices this run tests on."""
     wanted = config.getoption("device")
     if wanted == "all":
-        return ["cpu", "cuda" if torch.cuda.is_available() else "emulated"]
-    return [wanted]
+        return [Device.CPU, Device.CUDA if torch.cuda.is_available() else Device.EMULATED_CUDA]
+    return [CHOICES[wanted]]
 
 
 def _device_params(config: pytest.Config) -> list:
-    no_cuda = pytest.mark.skip(reason=NO_CUDA)
-    marks = {"cuda": () if torch.cuda.is_available() else no_cuda, "emulated": EMULATED}
-    # The emulated device is CUDA to the tests, under the same test ids: verdicts compare across machines.
-    return [pytest.param(DEVICES[name][0], id=DEVICES[name][0], marks=marks.get(name, ())) for name in _devices(config)]
+    marks = {Device.CUDA: () if torch.cuda.is_available() else pytest.mark.skip(reason=NO_CUDA),
+             Device.EMULATED_CUDA: EMULATED}
+    # The emulated device is "cuda" to the tests, under the same test ids: verdicts compare across machines.
+    return [pytest.param(name, id=name, marks=marks.get(device, ()))
+            for device in _devices(config) for name in ["cpu" if device is Device.CPU else "cuda"]]
 
 
 def _device_of(item: pytest.Item) -> Device | None:
@@ -181,10 +181,13 @@ class KataRun:
         self.session.close()
 
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
-        devices = [DEVICES[name][1] for name in _devices(config)]
-        emulated = " (no GPU here: CUDA is emulated on the CPU)" if Device.EMULATED_CUDA in devices else ""
-        return [f"kata code under test: {self.session.impl.label}", f"devices: {', '.join(devices)}{emulated}",
-                f"progress letters: {LETTERS}"]
+        devices = _devices(config)
+        said = ", ".join(devices)
+        if Device.EMULATED_CUDA in devices:
+            said += " (CUDA emulated on the CPU)"
+        elif Device.CUDA in devices and not torch.cuda.is_available():
+            said += f" ({NO_CUDA}: its tests skip)"
+        return [f"kata code under test: {self.session.impl.label}", f"devices: {said}", f"progress letters: {LETTERS}"]
 
     # -- collection ------------------------------------------------------------------------------
 

@@ -17,8 +17,8 @@ DEVICE_LINES = {
     (Device.CPU,): "done means done on the CPU; CUDA not checked",
     (Device.CPU, Device.CUDA): "done means done on the CPU and on CUDA",
     (Device.CPU, Device.EMULATED_CUDA): (
-        "done means done on the CPU and on emulated CUDA (no GPU here: the CPU stands in for one, which checks "
-        "where tensors live, their dtypes and generators, not a GPU's numerics)"),
+        "done means done on the CPU and on emulated CUDA (the CPU standing in for a GPU: it checks where "
+        "tensors live, their dtypes and generators, not a GPU's numerics)"),
     (Device.CUDA,): "done means done on CUDA; the CPU not checked",
     (Device.EMULATED_CUDA,): "done means done on emulated CUDA; the CPU not checked",
 }

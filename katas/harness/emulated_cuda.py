@@ -227,15 +227,15 @@ _TO, _CUDA = torch.Tensor.to, torch.Tensor.cuda
 
 
 def _stand_in(device):
-    """The stand-in device in place of a CUDA one; any other device as it was."""
-    if isinstance(device, (str, torch.device)) and torch.device(device).type == "cuda":
+    """The stand-in device in place of a CUDA one ("cuda", "cuda:0", 0, torch.device); any other as it was."""
+    if isinstance(device, (str, int, torch.device)) and torch.device(device).type == "cuda":
         return STAND_IN
     return device
 
 
 def _cuda(tensor: torch.Tensor, device=None, non_blocking: bool = False,
           memory_format=torch.preserve_format) -> torch.Tensor:
-    """Tensor.cuda() for a CPU tensor."""
+    """Tensor.cuda(), which torch would refuse without CUDA: a move to the stand-in device."""
     return _TO(tensor, STAND_IN, non_blocking=non_blocking, memory_format=memory_format)
 
 
@@ -323,7 +323,7 @@ def _wrap(value, passed: dict, emulated: bool):
             return passed[id(value)]  # an in-place op or out=: the very tensor the caller passed
         if not emulated:
             return value
-        if value._is_zerotensor():  # forward AD's zeros without memory: ops inside __torch_dispatch__ cannot read them
+        if value._is_zerotensor():  # forward AD's zeros without memory, which ops here cannot read
             value = torch.zeros(value.shape, dtype=value.dtype)
         return EmulatedCudaTensor(value)
     if type(value) in (list, tuple):

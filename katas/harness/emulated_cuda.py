@@ -228,8 +228,8 @@ _TO, _CUDA = torch.Tensor.to, torch.Tensor.cuda
 
 def _stand_in(device):
     """The stand-in device in place of a CUDA one ("cuda", "cuda:0", 0, torch.device); any other as it was."""
-    if isinstance(device, (str, int, torch.device)) and torch.device(device).type == "cuda":
-        return STAND_IN
+    if type(device) is int or (isinstance(device, (str, torch.device)) and torch.device(device).type == "cuda"):
+        return STAND_IN  # a bare index names a CUDA device
     return device
 
 

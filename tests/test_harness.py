@@ -431,6 +431,7 @@ def test_moves_likes_and_factories_land_on_the_emulated_device(emulated):
     y = x.cuda()
     assert y.cuda() is y and y.to("cuda") is y, "already there: the tensor itself, as on CUDA"
     assert all(t.is_cuda for t in (torch.zeros_like(y), torch.rand_like(y), y.new_ones(2), y.double(), y[1:]))
+    assert y.clone().unsqueeze_(0).shape == (1, 3) and torch.add(y, 1, out=torch.empty(0, device="cuda")).shape == (3,)
     y.copy_(torch.full((3,), 5.0))
     back = torch.empty(3)
     back.copy_(y)

@@ -26,6 +26,7 @@ cannot load onto it, and ``x.data = t`` cannot move ``x`` to the CPU.
 from __future__ import annotations
 
 import copy
+import functools
 import linecache
 import sys
 from types import FrameType
@@ -275,11 +276,17 @@ def _run(func, args: tuple, kwargs: dict):
     if device is not None and emulated:
         kwargs["device"] = CPU
     result = func(*args, **kwargs)
-    if func._schema.is_mutable:  # out= resizes, x.squeeze_(0) reshapes: the wrapper must follow
+    if _reshapes(func):  # the wrapper must follow its CPU tensor
         for tensor in passed.values():
             if type(tensor) is EmulatedCudaTensor and _layout(tensor) != _layout(tensor._data):
                 _relayout(tensor)
     return _wrap(result, passed, emulated)
+
+
+@functools.cache
+def _reshapes(func) -> bool:
+    """The op may change a tensor's shape in place: an out= op resizes, x.squeeze_(0) reshapes."""
+    return torch.Tag.inplace_view in func.tags or any(argument.is_out for argument in func._schema.arguments)
 
 
 def _layout(tensor: torch.Tensor) -> tuple:

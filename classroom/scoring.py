@@ -24,7 +24,7 @@ from .spec import PlannedTest
 
 STOPPED_EARLY = {2: "interrupted (KeyboardInterrupt, or a test session stopped by kata code)",
                  3: "internal error (kata code broke pytest itself)", 4: "usage error"}
-TEXT_FIELDS = ("reason", "error", "message", "blocked_by")
+TEXT_FIELDS = ("reason", "error", "message", "blocked_by", "device")
 PHASES, PHASE_OUTCOMES = {"setup", "call", "teardown"}, {"passed", "failed", "skipped"}
 MAX_VIOLATIONS = 100
 

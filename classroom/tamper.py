@@ -243,13 +243,14 @@ class Snapshot:
             self.namespace(label, cls, strict=True)
         import katas.harness.checks  # noqa: F401  the package loads its helpers lazily: snapshot them too
         import katas.harness.loader  # noqa: F401
+        from katas.harness import emulated_cuda  # its modes are the harness's: CUDA emulated on the CPU
 
         for name in sorted(n for n in sys.modules if n.startswith("katas.harness")):
             self.namespace(name, sys.modules[name], deep=True, data=True)
         self.condition("a torch function mode (torch.overrides.TorchFunctionMode) left active",
-                       lambda: torch._C._len_torch_function_stack() == 0)
+                       emulated_cuda.no_foreign_function_mode)
         self.condition("a torch dispatch mode (TorchDispatchMode) left active",
-                       lambda: torch._C._len_torch_dispatch_stack() == 0)
+                       emulated_cuda.no_foreign_dispatch_mode)
         hooks = getattr(torch._C._autograd, "_top_saved_tensors_default_hooks", None)
         if hooks is not None:
             self.condition("an autograd saved-tensors hook left active", lambda: hooks(False) is None)

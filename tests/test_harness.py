@@ -10,8 +10,11 @@ import textwrap
 
 import pytest
 import torch
+from torch.utils._python_dispatch import TorchDispatchMode
 
-from katas.harness.report import SCHEMA, RunReport
+from katas.harness import emulated_cuda, generator, tensor_type
+from katas.harness.report import NO_CUDA as NO_CUDA_REASON
+from katas.harness.report import SCHEMA, Device, RunReport
 from katas.harness.status import Outcome, Status
 
 pytest_plugins = ["pytester"]
@@ -102,7 +105,7 @@ def test_report_json_is_the_documented_schema(toy):
 def test_stubs_read_not_started_in_the_outcome_line_table_and_report(toy):
     result, report = toy("stubs")
     assert result.ret == 1
-    result.stdout.fnmatch_lines(["*3 not started*"])
+    result.stdout.fnmatch_lines(["*6 not started*"])
     assert "Traceback" not in result.stdout.str() and "NotImplementedError" not in result.stdout.str()
     assert statuses(report) == {"double": Status.NOT_STARTED, "half": Status.NOT_STARTED}
     rows = table_rows(result)
@@ -141,7 +144,7 @@ def test_a_module_that_does_not_import_is_broken_once(toy):
     assert "ModuleNotFoundError" in kata.broken and "no_such_module" in kata.broken
     assert statuses(report) == {"double": Status.BROKEN, "half": Status.BROKEN}
     assert kata.broken in result.stdout.str()
-    result.stdout.fnmatch_lines(["*3 broken*"])
+    result.stdout.fnmatch_lines(["*6 broken*"])
 
 
 def test_deselected_tests_are_counted_and_said(toy):
@@ -153,11 +156,32 @@ def test_deselected_tests_are_counted_and_said(toy):
 
 
 @pytest.mark.skipif(not NO_CUDA, reason="on a CUDA machine the CUDA tests run")
-def test_cuda_tests_skip_with_their_reason(toy):
-    _, report = toy("solved")
+def test_without_a_gpu_the_cuda_half_runs_on_emulated_cuda_and_says_so(toy):
+    result, report = toy("solved")
+    assert report.devices == [Device.CPU, Device.EMULATED_CUDA]
     double = report.kata("01_toy").function("double")
-    assert double.skip_reasons == {"CUDA is not available on this machine": 2}
-    assert double.status is Status.DONE
+    assert sorted(t.device for t in double.tests) == ["cpu", "cpu", "emulated cuda", "emulated cuda"]
+    assert double.status is Status.DONE and not double.skip_reasons
+    assert any(nodeid.endswith("test_half[cuda]") for nodeid in report.tests()), "the same test ids as on a GPU"
+    result.stdout.fnmatch_lines(["devices: cpu, emulated cuda (CUDA emulated on the CPU)",
+                                 "done means done on the CPU and on emulated CUDA (the CPU standing in for a GPU*"])
+    assert json.loads(open("report.json").read())["devices"] == ["cpu", "emulated cuda"]
+
+
+@pytest.mark.skipif(not NO_CUDA, reason="on a CUDA machine the CUDA tests run")
+def test_asking_for_real_cuda_without_a_gpu_skips_its_tests_said_once(toy):
+    result, report = toy("solved", "--device", "cuda")
+    double = report.kata("01_toy").function("double")
+    assert double.skip_reasons == {NO_CUDA_REASON: 2} and double.status is Status.SKIPPED
+    assert report.devices == []
+    skipped = [line for line in result.stdout.lines if "tests skipped" in line]
+    assert skipped == [f"3 tests skipped: {NO_CUDA_REASON} (--device emulated runs them on CUDA emulated on the CPU)"]
+
+
+def test_device_cpu_runs_the_cpu_half_only_and_says_so(toy):
+    result, report = toy("solved", "--device", "cpu")
+    assert report.devices == [Device.CPU] and len(report.tests()) == 3
+    result.stdout.fnmatch_lines(["done means done on the CPU; CUDA not checked"])
 
 
 def test_collection_does_not_import_kata_code(toy):
@@ -241,12 +265,6 @@ def test_the_header_explains_the_progress_letters(chain):
     result.stdout.fnmatch_lines(["progress letters: . passed, F failed, n not started, b blocked*"])
 
 
-@pytest.mark.skipif(not NO_CUDA, reason="on a CUDA machine the CUDA tests run")
-def test_the_table_says_what_cuda_skips_mean(toy):
-    result, _ = toy("solved")
-    result.stdout.fnmatch_lines(["*3 tests skipped: CUDA is not available*done means done on the CPU; CUDA not checked*"])
-
-
 def test_a_kata_handed_out_with_a_bug_reads_as_one_row_until_started(kata_run):
     from katas.harness.kata import all_katas
 
@@ -322,3 +340,170 @@ def test_a_looping_function_costs_one_time_limit_and_its_other_tests_fail_at_onc
     assert first.error == "TestTimedOut"
     assert "not run: an earlier test of double timed out" in second.message, second.message
     assert result.duration < 8, "the second test of double waited out a limit of its own"
+
+
+# The CUDA half on a machine without a GPU: what the emulated device lets through and what it catches.
+DEVICE_TESTS = '''
+import pytest
+import torch
+
+from katas.harness import assert_tensor, generator, implementation
+
+placed = implementation(__file__)
+
+
+@pytest.mark.checks("double")
+def test_double(device):
+    x = torch.arange(3.0, device=device)
+    assert_tensor(placed.double(x), x * 2)
+
+
+@pytest.mark.checks("noise")
+def test_noise_with_a_generator(device):
+    x = torch.zeros(3, device=device)
+    assert_tensor(placed.noise(x, generator(device, 0)), placed.noise(x, generator(device, 0)))
+
+
+@pytest.mark.checks("noise")
+def test_noise_without_a_generator(device):
+    x = torch.zeros(3, device=device)
+    assert placed.noise(x).device == x.device
+'''
+NOISE = "\n\ndef noise(x, generator=None):\n    return x + torch.randn(x.shape, generator=generator, device=x.device)\n"
+PLACED = {  # right on every device, though each mixes in something made on the CPU
+    "copies_from_the_cpu": "import torch\n\n\ndef double(x):\n    out = torch.empty_like(x)\n"
+                           "    out.copy_(x.cpu() * 2)\n    return out\n" + NOISE,
+    "cpu_scalar_constant": "import torch\n\n\ndef double(x):\n    return x * torch.tensor(2.0)\n" + NOISE,
+    "flag_on_the_cpu": "import torch\n\n\ndef double(x):\n    ready = torch.tensor(True)\n"
+                       "    return torch.where(ready, x * 2, x)\n" + NOISE,
+}
+MISPLACED = {  # right on the CPU only
+    "zeros_on_the_cpu": "import torch\n\n\ndef double(x):\n    out = torch.zeros(x.shape)\n    return out + 2 * x\n"
+                        + NOISE,
+    "noise_on_the_cpu": "import torch\n\n\ndef double(x):\n    return x * 2\n\n\ndef noise(x, generator=None):\n"
+                        "    eps = torch.randn(x.shape, generator=generator)\n    return x + eps\n",
+}
+
+
+@pytest.fixture
+def placed(pytester: pytest.Pytester):
+    """A kata 01_placed (double, noise) and implementations that place their tensors right and wrong."""
+    return generated_kata(pytester, "01_placed", "placed", {"double": 1, "noise": 1}, DEVICE_TESTS,
+                          PLACED | MISPLACED)
+
+
+@pytest.mark.parametrize("impl", PLACED)
+def test_cpu_copies_scalars_and_flags_are_fine_on_cuda(placed, impl):
+    result, report = placed(impl, "--device", "all" if NO_CUDA else "emulated")
+    assert all(f.status is Status.DONE for f in report.kata("01_placed").functions), result.stdout.str()
+    assert Device.EMULATED_CUDA in report.devices
+
+
+@pytest.mark.parametrize("impl, function, tensor, line", [
+    ("zeros_on_the_cpu", "double", "`out`, a float32 tensor of shape (3,) on cpu", "return out + 2 * x"),
+    ("noise_on_the_cpu", "noise", "`eps`, a float32 tensor of shape (3,) on cpu", "return x + eps"),
+])
+def test_a_tensor_made_on_the_cpu_fails_on_emulated_cuda_naming_it(placed, impl, function, tensor, line):
+    _, on_cpu = placed(impl, "--device", "cpu")
+    assert on_cpu.kata("01_placed").function(function).status is Status.DONE, "right on the CPU"
+    _, report = placed(impl, "--device", "emulated")
+    messages = {t.nodeid.split("::")[1]: t.message for t in report.kata("01_placed").function(function).tests}
+    message = messages.pop(f"test_{function}[cuda]" if function == "double" else "test_noise_without_a_generator[cuda]")
+    assert message.startswith("RuntimeError: Expected all tensors to be on the same device, but found at least two "
+                              "devices, cuda:0 and cpu!"), message
+    assert tensor in message and f"in placed.{function}, line" in message and line in message, message
+    assert "Hint: a tensor made inside the function lives on the CPU" in message
+    if function == "noise":  # a CUDA generator cannot draw on the CPU
+        message = messages.pop("test_noise_with_a_generator[cuda]")
+        assert message.startswith("RuntimeError: Expected a 'cpu' device type for generator but found 'cuda' "
+                                  "(randn draws on the CPU, in placed.noise, line"), message
+        assert "Hint: a generator draws on its own device" in message
+
+
+# The emulated CUDA device itself.
+
+
+@pytest.fixture
+def emulated():
+    with emulated_cuda.EmulatedCuda():
+        yield
+
+
+def test_emulated_tensors_report_cuda_and_hold_their_values_on_the_cpu(emulated):
+    x = torch.arange(3.0, device="cuda")
+    assert x.is_cuda and x.device == torch.device("cuda", 0) and x.device.type == "cuda"
+    assert torch.zeros(2, device=x.device).device == x.device and tensor_type(x) is torch.Tensor
+    assert x.cpu().device.type == "cpu" and torch.equal(x.cpu(), torch.arange(3.0))
+    assert x.tolist() == [0.0, 1.0, 2.0] and x.sum().item() == 3.0
+    with pytest.raises(TypeError, match="can't convert cuda:0 device type tensor to numpy"):
+        x.numpy()
+
+
+def test_moves_likes_and_factories_land_on_the_emulated_device(emulated):
+    x = torch.ones(3)
+    made = [x.cuda(), x.to("cuda"), x.to(torch.zeros(1, device="cuda")), torch.zeros_like(x, device="cuda"),
+            torch.tensor([1.0], device="cuda"), torch.eye(2, device="cuda"), torch.randn(2, device="cuda"),
+            torch.arange(4, device="cuda"), torch.nn.Linear(3, 2).to("cuda").weight]
+    assert all(t.is_cuda for t in made)
+    y = x.cuda()
+    assert y.cuda() is y and y.to("cuda") is y, "already there: the tensor itself, as on CUDA"
+    assert all(t.is_cuda for t in (torch.zeros_like(y), torch.rand_like(y), y.new_ones(2), y.double(), y[1:]))
+    assert y.clone().unsqueeze_(0).shape == (1, 3) and torch.add(y, 1, out=torch.empty(0, device="cuda")).shape == (3,)
+    y.copy_(torch.full((3,), 5.0))
+    back = torch.empty(3)
+    back.copy_(y)
+    assert back.tolist() == [5.0, 5.0, 5.0]
+
+
+def test_placement_is_cudas(emulated):
+    x = torch.ones(3, device="cuda")
+    with pytest.raises(RuntimeError, match="Expected all tensors to be on the same device, but found at least two "
+                                           "devices, cuda:0 and cpu!"):
+        x + torch.ones(3)
+    with pytest.raises(RuntimeError, match="found at least two devices"):
+        torch.ones(2, 3) @ x
+    assert (x + torch.tensor(2.0)).is_cuda and (x * 2).is_cuda, "a CPU scalar or a number mixes freely"
+    assert x[torch.tensor([0, 2])].is_cuda, "CPU indices may index a CUDA tensor"
+
+
+def test_generators_are_cudas(emulated):
+    with pytest.raises(RuntimeError, match="Expected a 'cuda' device type for generator but found 'cpu'"):
+        torch.randn(3, device="cuda", generator=torch.Generator())
+    with pytest.raises(RuntimeError, match="Expected a 'cpu' device type for generator but found 'cuda'"):
+        torch.randn(3, generator=generator("cuda", 0))
+    assert generator("cuda", 0).device == torch.device("cuda", 0) and generator("cpu", 0).device.type == "cpu"
+    draw = [torch.randn(4, device="cuda", generator=generator("cuda", seed)) for seed in (7, 7, 8)]
+    assert torch.equal(draw[0], draw[1]) and not torch.equal(draw[0], draw[2])
+
+
+def test_autograd_forward_ad_and_modules_work_on_it(emulated):
+    import torch.autograd.forward_ad as fwAD
+
+    x = torch.tensor([1.0, 2.0], device="cuda", requires_grad=True)
+    (x ** 3).sum().backward()
+    assert x.grad.is_cuda and x.grad.tolist() == [3.0, 12.0]
+    with fwAD.dual_level():
+        tangent = fwAD.unpack_dual(torch.sin(fwAD.make_dual(x.detach(), torch.ones(2, device="cuda")))).tangent
+    assert tangent.is_cuda and torch.allclose(tangent.cpu(), torch.cos(torch.tensor([1.0, 2.0])))
+    tied = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Linear(2, 2))
+    tied[1].weight = tied[0].weight
+    tied.to("cuda")
+    assert tied[1].weight is tied[0].weight and isinstance(tied[0].weight, torch.nn.Parameter), "still tied"
+    tied(torch.ones(1, 2, device="cuda")).sum().backward()
+    with torch.no_grad():  # a step by hand: torch.optim's step() imports torch._dynamo, seconds
+        for p in tied.parameters():
+            p -= 0.1 * p.grad
+    assert all(p.is_cuda and p.grad.is_cuda for p in tied.parameters())
+
+
+def test_the_emulator_leaves_nothing_behind():
+    own = (emulated_cuda.no_foreign_function_mode, emulated_cuda.no_foreign_dispatch_mode)
+    with emulated_cuda.EmulatedCuda():
+        assert emulated_cuda.emulating() and all(check() for check in own)
+        with TorchDispatchMode():
+            assert not emulated_cuda.no_foreign_dispatch_mode(), "a mode of kata code's own is seen"
+    assert not emulated_cuda.emulating() and all(check() for check in own)
+    assert not torch._C._only_lift_cpu_tensors() and not torch.__future__.get_swap_module_params_on_conversion()
+    if NO_CUDA:
+        with pytest.raises((AssertionError, RuntimeError), match="not compiled with CUDA|not linked"):
+            torch.zeros(2, device="cuda")

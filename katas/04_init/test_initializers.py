@@ -13,7 +13,7 @@ import pytest
 import torch
 from torch import nn
 
-from katas.harness import assert_tensor, fail, implementation, raises_value_error
+from katas.harness import assert_tensor, fail, generator, implementation, raises_value_error
 
 initializers = implementation(__file__)
 
@@ -181,8 +181,8 @@ def test_orthogonal_rejects_fewer_than_2_dims(device):
 @pytest.mark.checks("orthogonal_")
 def test_orthogonal_generator_makes_it_reproducible(device, dtype):
     def draw(shape, seed):
-        generator = torch.Generator(device=device).manual_seed(seed)
-        return initializers.orthogonal_(torch.empty(shape, device=device, dtype=dtype), generator=generator).clone()
+        return initializers.orthogonal_(torch.empty(shape, device=device, dtype=dtype),
+                                        generator=generator(device, seed)).clone()
 
     for shape in [(4, 6), (6, 4)]:
         if not torch.equal(draw(shape, 0), draw(shape, 0)):
@@ -194,12 +194,12 @@ def test_orthogonal_generator_makes_it_reproducible(device, dtype):
                  "generator's random numbers.")
 
     # One generator used twice moves on, and the global RNG never notices it was used.
-    generator = torch.Generator(device=device).manual_seed(0)
+    seeded = generator(device, 0)
     torch.manual_seed(99)
     expected_global = torch.rand(3, device=device)
     torch.manual_seed(99)
-    first = initializers.orthogonal_(torch.empty(4, 6, device=device, dtype=dtype), generator=generator).clone()
-    second = initializers.orthogonal_(torch.empty(4, 6, device=device, dtype=dtype), generator=generator)
+    first = initializers.orthogonal_(torch.empty(4, 6, device=device, dtype=dtype), generator=seeded).clone()
+    second = initializers.orthogonal_(torch.empty(4, 6, device=device, dtype=dtype), generator=seeded)
     if torch.equal(first, second):
         fail("two calls with the SAME generator gave the same tensor. Drawing from a generator moves its state "
              "on, so the second call must give a new matrix; do not re-seed anything from "

@@ -18,7 +18,9 @@ from torch import nn
 from torch.nn.utils import parametrize
 from torch.testing import make_tensor
 
-from katas.harness import assert_grad, assert_tensor, fail, gradients, implementation, raises_value_error
+from katas.harness import (
+    assert_grad, assert_tensor, fail, generator, gradients, implementation, raises_value_error, tensor_type,
+)
 
 sparsity = implementation(__file__)
 
@@ -53,8 +55,9 @@ def check_mask(mask: object, shape: tuple[int, ...], device: str, zeros: int, wh
     """Structure first (tensor, bool, shape, device), then the exact number of False entries (`why` says
     what usually gets that count wrong)."""
     __tracebackhide__ = True
-    if type(mask) is not torch.Tensor or mask.dtype != torch.bool or mask.shape != shape or mask.device != device_of(device):
-        described = (f"{type(mask).__name__}" if type(mask) is not torch.Tensor
+    if (tensor_type(mask) is not torch.Tensor or mask.dtype != torch.bool or mask.shape != shape
+            or mask.device != device_of(device)):
+        described = (f"{tensor_type(mask).__name__}" if tensor_type(mask) is not torch.Tensor
                      else f"{mask.dtype} tensor of shape {tuple(mask.shape)} on {mask.device}")
         fail(f"{what} should be a bool tensor of shape {shape} on {device_of(device)} (True keeps an entry, "
              f"False zeroes it), got a {described}")
@@ -150,8 +153,8 @@ def test_random_mask_exact_count(device):
 @pytest.mark.checks("random_mask")
 def test_random_mask_same_seed_same_mask(device):
     for seed in (0, 1234):
-        first = sparsity.random_mask((6, 7), 0.5, generator=torch.Generator(device).manual_seed(seed), device=device)
-        again = sparsity.random_mask((6, 7), 0.5, generator=torch.Generator(device).manual_seed(seed), device=device)
+        first = sparsity.random_mask((6, 7), 0.5, generator=generator(device, seed), device=device)
+        again = sparsity.random_mask((6, 7), 0.5, generator=generator(device, seed), device=device)
         check_mask(first, (6, 7), device, 21, f"random_mask((6, 7), 0.5) with generator seed {seed}")
         assert_tensor(again, first, what=f"a second mask from a fresh generator with seed {seed}",
                       hint="draw every random number from `generator` (torch.rand(..., generator=generator)); "
@@ -162,7 +165,7 @@ def test_random_mask_same_seed_same_mask(device):
 def test_random_mask_spreads_over_every_place(device):
     # Each of 20 places is masked with probability 1/2: about 50 times in 100 seeds. The bounds
     # are 5 standard deviations wide, so any uniform placement passes whatever its random stream.
-    masks = torch.stack([sparsity.random_mask((4, 5), 0.5, generator=torch.Generator(device).manual_seed(seed),
+    masks = torch.stack([sparsity.random_mask((4, 5), 0.5, generator=generator(device, seed),
                                               device=device) for seed in range(100)])
     times_masked = (~masks).sum(dim=0)
     if times_masked.min() < 25 or times_masked.max() > 75:
@@ -307,7 +310,7 @@ def test_sparsify_registers_a_parametrization(device, dtype):
 def test_sparsify_random_method(device):
     def zero_places(seed: int) -> torch.Tensor:
         layer = sparsity.sparsify_(linear(device, torch.float32), 0.5, method="random",
-                                   generator=torch.Generator(device).manual_seed(seed))
+                                   generator=generator(device, seed))
         check_mask(layer.weight != 0, (5, 6), device, 15,
                    f'the nonzeros of layer.weight after sparsify_(layer, 0.5, method="random") (seed {seed})')
         return layer.weight == 0
@@ -506,8 +509,8 @@ def test_make_permanent_bakes_in_the_value(device, dtype):
         fail(f"should return the module it changed (in place), got {type(result).__name__}")
     if parametrize.is_parametrized(layer):
         fail("the layer is still parametrized")
-    if type(layer.weight) is not nn.Parameter or not layer.weight.requires_grad:
-        fail(f"layer.weight should be a plain nn.Parameter that requires grad, got {type(layer.weight).__name__} "
+    if tensor_type(layer.weight) is not nn.Parameter or not layer.weight.requires_grad:
+        fail(f"layer.weight should be a plain nn.Parameter that requires grad, got {tensor_type(layer.weight).__name__} "
              f"(requires_grad={layer.weight.requires_grad})")
     assert_tensor(layer.weight.detach(), expected, what="layer.weight after make_permanent_",
                   hint="keep the parametrized value (what layer.weight read), not the original: "

@@ -15,7 +15,7 @@ import torch
 from torch.distributions import LogNormal, Normal, TransformedDistribution, kl_divergence
 from torch.distributions.transforms import ExpTransform
 
-from katas.harness import assert_grad, assert_tensor, fail, gradients, implementation, raises_value_error
+from katas.harness import assert_grad, assert_tensor, fail, generator, gradients, implementation, raises_value_error
 
 reparam = implementation(__file__)
 
@@ -25,10 +25,6 @@ Z = 5.0  # how many standard errors a statistic may be off before a test fails
 
 def tensor(values, device, dtype, requires_grad=False) -> torch.Tensor:
     return torch.tensor(values, device=device, dtype=dtype, requires_grad=requires_grad)
-
-
-def generator(device: str, seed: int) -> torch.Generator:
-    return torch.Generator(device=device).manual_seed(seed)
 
 
 def assert_structure(result, shape: tuple[int, ...], dtype: torch.dtype, device: str, what: str, hint: str) -> None:

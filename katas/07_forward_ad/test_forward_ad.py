@@ -15,7 +15,7 @@ import pytest
 import torch
 from torch.testing import make_tensor
 
-from katas.harness import assert_tensor, cases, fail, implementation, raises_value_error, shape_words
+from katas.harness import assert_tensor, cases, fail, generator, implementation, raises_value_error, shape_words
 
 forward_ad = implementation(__file__)
 
@@ -437,20 +437,22 @@ def test_check_backward_needs_every_pair_to_agree(device):
 
 
 def global_rng_states(device: str) -> list[torch.Tensor]:
-    return [torch.get_rng_state()] + ([torch.cuda.get_rng_state()] if device == "cuda" else [])
+    # Emulated CUDA (no GPU here) draws from the CPU's global random state, which the first covers.
+    real_cuda = device == "cuda" and torch.cuda.is_available()
+    return [torch.get_rng_state()] + ([torch.cuda.get_rng_state()] if real_cuda else [])
 
 
 @pytest.mark.checks("check_backward")
 def test_check_backward_draws_from_the_generator(device):
     f, x = Cube.apply, vector(device, torch.float64, (5,))
-    generator = torch.Generator(device=device).manual_seed(0)
-    before, generator_before = global_rng_states(device), generator.get_state()
-    verdict(forward_ad.check_backward(f, x, generator=generator), True, "x ** 3 with a generator", hint="")
+    seeded = generator(device, 0)
+    before, generator_before = global_rng_states(device), seeded.get_state()
+    verdict(forward_ad.check_backward(f, x, generator=seeded), True, "x ** 3 with a generator", hint="")
     if any(not torch.equal(b, a) for b, a in zip(before, global_rng_states(device))):
         fail("drew from the global random generator although a generator was passed.",
              "draw u and v with torch.randn(shape, generator=generator, dtype=..., device=...), so a seeded "
              "generator makes the check reproducible")
-    if torch.equal(generator.get_state(), generator_before):
+    if torch.equal(seeded.get_state(), generator_before):
         fail("never drew from the generator passed in.",
              "draw u and v with torch.randn(shape, generator=generator, ...)")
 
@@ -460,10 +462,10 @@ def test_check_backward_draws_num_directions_pairs(device):
     f, x = Cube.apply, vector(device, torch.float64, (5,))
     states = []
     for num_directions in (1, 8):
-        generator = torch.Generator(device=device).manual_seed(0)
-        verdict(forward_ad.check_backward(f, x, num_directions=num_directions, generator=generator), True,
+        seeded = generator(device, 0)
+        verdict(forward_ad.check_backward(f, x, num_directions=num_directions, generator=seeded), True,
                 f"x ** 3 with num_directions={num_directions}", hint="")
-        states.append(generator.get_state())
+        states.append(seeded.get_state())
     if torch.equal(*states):
         fail("drew as many random numbers for num_directions=8 as for num_directions=1.",
              "draw a fresh pair (u, v) for each of the num_directions checks")

@@ -13,6 +13,7 @@ from typing import Callable, Iterable, Iterator
 import pytest
 import torch
 
+from .emulated_cuda import tensor_type
 from .errors import KataFailure, KataLoadError
 from .loader import current
 
@@ -64,7 +65,7 @@ def assert_tensor(
 ) -> None:
     """Check type, shape, dtype and device, then values (torch.testing tolerances by default)."""
     __tracebackhide__ = True
-    if type(actual) not in _TENSOR_TYPES:
+    if tensor_type(actual) not in _TENSOR_TYPES:
         fail(f"{what} should be a torch.Tensor, got {type(actual).__name__}", hint)
     if actual.shape != expected.shape:
         fail(f"{what} has shape {tuple(actual.shape)}, expected {tuple(expected.shape)}", hint)

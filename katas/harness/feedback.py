@@ -30,6 +30,9 @@ TORCH_ERRORS = [
     (re.compile(r"Expected all tensors to be on the same device"),
      "a tensor made inside the function lives on the CPU: create it with device=x.device "
      "(or torch.zeros_like(x), x.new_zeros(...))"),
+    (re.compile(r"Expected a '\w+' device type for generator"),
+     "a generator draws on its own device: draw on the inputs' device with the generator you were given, "
+     "torch.randn(shape, generator=generator, device=x.device, dtype=x.dtype)"),
     (re.compile(r"expected (scalar type|both vectors to have same dtype|m1 and m2 to have the same dtype)"
                 r"|result type \w+ can't be cast|must have the same dtype"),
      "the tensors have different dtypes: create new tensors with dtype=x.dtype, so float32 and float64 "

@@ -7,6 +7,7 @@ session object): all per-run state lives on it, so the gate's nested runs never 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import zlib
 from pathlib import Path
@@ -15,13 +16,13 @@ import pytest
 import torch
 from _pytest.skipping import evaluate_skip_marks
 
-from . import feedback, table
+from . import emulated_cuda, feedback, table
 from .clip import clip
 from .errors import KataFailure, TestTimedOut
 from .guard import remember
 from .kata import Kata, kata_of
 from .loader import Session, resolve_impl, running
-from .report import NAME_ERRORS, FunctionResult, KataResult, RunReport, TestResult
+from .report import NAME_ERRORS, NO_CUDA, Device, FunctionResult, KataResult, RunReport, TestResult
 from .status import Outcome
 from .timeouts import Timer
 
@@ -48,7 +49,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="code under test: 'student' (katas/, the default), 'reference', a folder laid out "
         "like katas/, or a mutant file reference/NN_topic/mutants/NAME.py. Env: KATA_IMPL.",
     )
-    group.addoption("--device", choices=["cpu", "cuda"], help="run only this device's tests")
+    group.addoption(
+        "--device", choices=["all", *CHOICES], default="all",
+        help="the device the tests run on: cpu, cuda (a real GPU), emulated (CUDA emulated on the CPU) or all "
+        "(the default: cpu, and cuda where a GPU is present, else emulated)",
+    )
     group.addoption("--kata-report", type=Path, metavar="PATH",
                     help="write the run report (JSON, schema torch-katas/run/v1) to PATH")
     group.addoption("--every-failure", action="store_true",
@@ -84,14 +89,32 @@ def _skip_dynamo_import() -> None:
             setattr(function, "__dynamo_disable", function)
 
 
-def _devices(config: pytest.Config) -> list:
+CHOICES = {"cpu": Device.CPU, "cuda": Device.CUDA, "emulated": Device.EMULATED_CUDA}  # --device's
+EMULATED = pytest.mark.emulated_cuda  # on a test of the emulated device: the plugin enters the emulator
+
+
+def _devices(config: pytest.Config) -> list[Device]:
+    """The devices this run tests on."""
     wanted = config.getoption("device")
-    no_cuda = pytest.mark.skip(reason="CUDA is not available on this machine")
-    return [
-        pytest.param(name, marks=no_cuda if name == "cuda" and not torch.cuda.is_available() else ())
-        for name in ("cpu", "cuda")
-        if wanted in (None, name)
-    ]
+    if wanted == "all":
+        return [Device.CPU, Device.CUDA if torch.cuda.is_available() else Device.EMULATED_CUDA]
+    return [CHOICES[wanted]]
+
+
+def _device_params(config: pytest.Config) -> list:
+    marks = {Device.CUDA: () if torch.cuda.is_available() else pytest.mark.skip(reason=NO_CUDA),
+             Device.EMULATED_CUDA: EMULATED}
+    # The emulated device is "cuda" to the tests, under the same test ids: verdicts compare across machines.
+    return [pytest.param(name, id=name, marks=marks.get(device, ()))
+            for device in _devices(config) for name in ["cpu" if device is Device.CPU else "cuda"]]
+
+
+def _device_of(item: pytest.Item) -> Device | None:
+    """The device a test runs on, when it has the `device` parameter."""
+    name = getattr(item, "callspec", None) and item.callspec.params.get("device")
+    if not name:
+        return None
+    return Device.EMULATED_CUDA if item.get_closest_marker(EMULATED.name) else Device(name)
 
 
 def _checked_function(item: pytest.Item, kata: Kata) -> str:
@@ -151,6 +174,7 @@ class KataRun:
 
     def pytest_configure(self, config: pytest.Config) -> None:
         config.addinivalue_line("markers", "checks(function): the kata function this test grades")
+        config.addinivalue_line("markers", "emulated_cuda: the test runs on the emulated CUDA device")
         # TF32 would make CUDA results differ from CPU in the third digit.
         torch.backends.cuda.matmul.allow_tf32 = False
         torch.backends.cudnn.allow_tf32 = False
@@ -164,13 +188,19 @@ class KataRun:
         self.session.close()
 
     def pytest_report_header(self, config: pytest.Config) -> list[str]:
-        return [f"kata code under test: {self.session.impl.label}", f"progress letters: {LETTERS}"]
+        devices = _devices(config)
+        said = ", ".join(devices)
+        if Device.EMULATED_CUDA in devices:
+            said += " (CUDA emulated on the CPU)"
+        elif Device.CUDA in devices and not torch.cuda.is_available():
+            said += f" ({NO_CUDA}: its tests skip)"
+        return [f"kata code under test: {self.session.impl.label}", f"devices: {said}", f"progress letters: {LETTERS}"]
 
     # -- collection ------------------------------------------------------------------------------
 
     def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
         if "device" in metafunc.fixturenames:
-            metafunc.parametrize("device", _devices(metafunc.config))
+            metafunc.parametrize("device", _device_params(metafunc.config))
         if "dtype" in metafunc.fixturenames:
             metafunc.parametrize("dtype", [torch.float32, torch.float64], ids=["float32", "float64"])
 
@@ -189,7 +219,8 @@ class KataRun:
             function = _checked_function(item, kata)
             item.stash[CHECKS] = (kata, function)
             skip = evaluate_skip_marks(item)  # known before anything runs: a collect-only report has it
-            result = TestResult(item.nodeid, *((Outcome.SKIPPED, skip.reason) if skip else ()))
+            result = TestResult(item.nodeid, *((Outcome.SKIPPED, skip.reason) if skip else ()),
+                                device=_device_of(item) or "")
             self._function(kata, function).tests.append(result)
             self._results[item.nodeid] = (self.report.kata(kata.folder), result)
 
@@ -205,10 +236,13 @@ class KataRun:
 
     @pytest.fixture(autouse=True)
     def _kata_test(self, request: pytest.FixtureRequest):
-        """Seed every test by its name, and let messages name the function it checks."""
+        """Seed every test by its name, let messages name the function it checks, and emulate CUDA
+        for the tests of the emulated device."""
         torch.manual_seed(zlib.crc32(request.node.name.encode()))
         checks = request.node.stash.get(CHECKS, None)
-        with running(self.session, f"{checks[0].module}.{checks[1]}" if checks else "kata code"):
+        emulated = request.node.get_closest_marker(EMULATED.name) is not None
+        with running(self.session, f"{checks[0].module}.{checks[1]}" if checks else "kata code"), \
+                (emulated_cuda.EmulatedCuda() if emulated else contextlib.nullcontext()):
             yield
 
     @pytest.hookimpl(tryfirst=True, optionalhook=True)

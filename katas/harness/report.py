@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from enum import Enum
 from pathlib import Path
 
 from .status import Outcome, Status, decide, points
@@ -17,6 +18,18 @@ from .status import Outcome, Status, decide, points
 SCHEMA = "torch-katas/run/v1"
 # Failures that say only that the code names something nobody defined: no test's check caught them.
 NAME_ERRORS = {"NameError", "UnboundLocalError", "ImportError", "ModuleNotFoundError", "MissingName"}
+NO_CUDA = "CUDA is not available on this machine"  # why the tests of a real GPU skip without one
+
+
+class Device(str, Enum):
+    """Where a test ran."""
+
+    CPU = "cpu"
+    CUDA = "cuda"
+    EMULATED_CUDA = "emulated cuda"  # the CPU standing in for a GPU (katas/harness/emulated_cuda.py)
+
+    def __str__(self) -> str:
+        return self.value
 
 
 @dataclass
@@ -27,6 +40,7 @@ class TestResult:
     error: str = ""  # the exception type of a failure: AssertionError, NameError, ...
     message: str = ""  # a failure's teaching message (the harness's one-liner when there is one)
     blocked_by: str = ""  # the other kata function it failed inside (outcome BLOCKED)
+    device: str = ""  # a Device value; "" for a test without the device parameter
 
     @property
     def failed_on_a_name(self) -> bool:
@@ -97,6 +111,12 @@ class RunReport:
     def tests(self) -> dict[str, TestResult]:
         return {t.nodeid: t for k in self.katas for f in k.functions for t in f.tests}
 
+    @property
+    def devices(self) -> list[Device]:
+        """The devices that tests ran on (skipped ones and those without a result not counted)."""
+        ran = {t.device for t in self.tests().values() if t.device and t.outcome not in (Outcome.SKIPPED, Outcome.NOT_RUN)}
+        return [device for device in Device if device.value in ran]
+
     def to_json(self) -> dict:
         katas = []
         for kata in self.katas:
@@ -118,7 +138,7 @@ class RunReport:
                 "folder": kata.folder, "title": kata.title, "module": kata.module, "broken": kata.broken,
                 "points": kata.points, "max_points": kata.max_points, "functions": functions,
             })
-        return {"schema": SCHEMA, "impl": self.impl, "katas": katas}
+        return {"schema": SCHEMA, "impl": self.impl, "devices": [d.value for d in self.devices], "katas": katas}
 
     @classmethod
     def from_json(cls, data: dict) -> RunReport:

@@ -5,18 +5,43 @@ from __future__ import annotations
 from collections import Counter
 
 from .kata import Kata
-from .report import KataResult, RunReport
+from .report import NO_CUDA, Device, KataResult, RunReport
 from .status import Outcome, Status
 
 COLORS = {Status.DONE: {"green": True}, Status.FAILING: {"red": True}, Status.BROKEN: {"red": True, "bold": True},
           Status.NOT_STARTED: {"yellow": True}, Status.BLOCKED: {"yellow": True}}
 
 
+# What "done" rests on, by the devices the tests ran on.
+DEVICE_LINES = {
+    (Device.CPU,): "done means done on the CPU; CUDA not checked",
+    (Device.CPU, Device.CUDA): "done means done on the CPU and on CUDA",
+    (Device.CPU, Device.EMULATED_CUDA): (
+        "done means done on the CPU and on emulated CUDA (the CPU standing in for a GPU: it checks where "
+        "tensors live, their dtypes and generators, not a GPU's numerics)"),
+    (Device.CUDA,): "done means done on CUDA; the CPU not checked",
+    (Device.EMULATED_CUDA,): "done means done on emulated CUDA; the CPU not checked",
+}
+
+
 def lines(report: RunReport, katas: dict[str, Kata]) -> list[tuple[str, dict]]:
-    """(text, terminal markup) per line, for every kata the run collected tests of."""
+    """(text, terminal markup) per line, for every kata the run collected tests of, then what the
+    run's devices mean (once)."""
     rendered = []
     for kata in report.katas:
         rendered += _kata_lines(kata, katas[kata.folder])
+    return rendered + _device_lines(report)
+
+
+def _device_lines(report: RunReport) -> list[tuple[str, dict]]:
+    rendered = []
+    no_cuda = sum(t.reason == NO_CUDA for t in report.tests().values() if t.outcome is Outcome.SKIPPED)
+    if no_cuda:
+        rendered.append((f"{no_cuda} tests skipped: {NO_CUDA} (--device emulated runs them on CUDA emulated on "
+                         "the CPU)", {}))
+    devices = tuple(report.devices)
+    if devices in DEVICE_LINES:
+        rendered.append((DEVICE_LINES[devices], {}))
     return rendered
 
 
@@ -47,8 +72,8 @@ def _kata_lines(result: KataResult, kata: Kata) -> list[tuple[str, dict]]:
                 detail += ": handed out with a bug for you to find when you work on this kata"
         shown = f"blocked by {', '.join(function.blockers)}" if status is Status.BLOCKED else str(status)
         rendered.append((f"   {function.name:<24} {shown:<12} {detail}".rstrip(), COLORS.get(status, {})))
-    skipped = Counter(t.reason for f in result.functions for t in f.tests if t.outcome is Outcome.SKIPPED)
+    skipped = Counter(t.reason for f in result.functions for t in f.tests
+                      if t.outcome is Outcome.SKIPPED and t.reason != NO_CUDA)  # said once per run
     for reason, count in skipped.items():
-        cuda = " (done means done on the CPU; CUDA not checked)" if "CUDA" in reason else ""
-        rendered.append((f"   {count} tests skipped: {reason}{cuda}", {}))
+        rendered.append((f"   {count} tests skipped: {reason}", {}))
     return rendered

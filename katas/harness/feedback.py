@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import linecache
 import re
+import textwrap
 import types
 from dataclasses import dataclass
 from pathlib import Path
@@ -188,8 +189,9 @@ def raised_by_a_call(error: BaseException, sources: set[str]) -> str:
 
 
 def definition(value: object) -> str | None:
-    """The source of a kata function as its module or notebook cell holds it (read from the file or
-    cell it was compiled from, so nothing of it runs), or None when it is not a plain function."""
+    """The source of a function, decorators included, as its module or notebook cell holds it (read
+    from the file or cell it was compiled from, so nothing of it runs); None when it is not a plain
+    function or its source is gone."""
     if type(value) is not types.FunctionType:
         return None
     code = value.__code__
@@ -199,9 +201,10 @@ def definition(value: object) -> str | None:
     except (SyntaxError, ValueError):
         return None
     for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == code.co_name and \
-                min([node.lineno] + [d.lineno for d in node.decorator_list]) == code.co_firstlineno:
-            return ast.get_source_segment(source, node)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == code.co_name:
+            first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+            if first == code.co_firstlineno:
+                return textwrap.dedent("".join(source.splitlines(keepends=True)[first - 1:node.end_lineno]))
     return None
 
 

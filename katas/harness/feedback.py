@@ -220,24 +220,29 @@ def _arguments(code: types.CodeType, local: dict) -> str:
     count = code.co_argcount + code.co_kwonlyargcount
     count += bool(code.co_flags & 0x04) + bool(code.co_flags & 0x08)  # *args, **kwargs
     names = [name for name in code.co_varnames[:count] if name != "self"]
-    return ", ".join(f"{name}={_brief(local[name])}" for name in names if name in local)
+    return ", ".join(f"{name}={described(local[name])}" for name in names if name in local)
 
 
-def _brief(value: object) -> str:
-    """A value in a few words: tensors by dtype and shape (values when there are at most four),
-    numbers and short strings as written, anything else by its type."""
+def described(value: object) -> str:
+    """A value in a few words, for a message: tensors by dtype and shape (values when there are at
+    most four), whether they require grad; numbers and short strings as written; short lists and
+    tuples of numbers as written; anything else by its type. Never cut mid-word."""
     if type(value) in (torch.Tensor, torch.nn.Parameter):
         where = "" if value.device.type == "cpu" else f" on {value.device}"
         dtype = str(value.dtype).removeprefix("torch.")
+        grad = ", requires grad" if value.requires_grad else ""
         if value.numel() <= 4 and value.ndim <= 1:
-            return f"tensor({value.tolist()}, {dtype}{where})"
-        return f"{dtype} tensor {tuple(value.shape)}{where}"
+            return f"tensor({value.tolist()}, {dtype}{where}{grad})"
+        return f"{dtype} tensor {tuple(value.shape)}{where}{grad}"
     if value is None or type(value) in (bool, int, float, torch.dtype, torch.device):
         return repr(value)
     if type(value) is str:
         return repr(value) if len(value) <= 40 else repr(value[:37]) + "..."
     if type(value) in (tuple, list, torch.Size) and len(value) <= 6 and all(type(v) in (int, float, bool) for v in value):
         return repr(tuple(value) if type(value) is torch.Size else value)
+    if type(value) in (tuple, list):
+        return f"a {type(value).__name__} of {len(value)}: " + ", ".join(map(described, value[:3])) + \
+            (", ..." if len(value) > 3 else "")
     return f"a {type(value).__name__}"
 
 

@@ -1,7 +1,8 @@
 """Kata 08: pitfalls. Replace each `raise NotImplementedError` with your solution, and fix the one
 function that comes with the lecture's bug instead (regression_loss).
 
-Read README.md in this folder first, then check yourself with: pytest katas/08_pitfalls
+Read the lesson first: README.md in this folder (по-русски: README.ru.md).
+Then check yourself with: pytest katas/08_pitfalls
 """
 
 import os

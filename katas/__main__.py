@@ -108,7 +108,7 @@ def run(katas: list[Kata], lang: str = "en") -> RunReport:
     import pytest
 
     keep = _Keep()
-    args = [*(str(KATAS_DIR / k.folder) for k in katas), f"--rootdir={ROOT}", "-q", "-p", "no:cacheprovider"]
+    args = [*(str(KATAS_DIR / k.folder) for k in katas), f"--rootdir={KATAS_DIR.parent}", "-q", "-p", "no:cacheprovider"]
     with contextlib.redirect_stdout(io.StringIO()):
         pytest.main(args, plugins=[keep])
     if keep.report is None:
@@ -132,9 +132,10 @@ def next_function(report: RunReport) -> tuple[str, FunctionResult] | None:
     return None
 
 
-def last_worked_on(katas: list[Kata], root: Path = ROOT) -> Kata | None:
+def last_worked_on(katas: list[Kata], root: Path | None = None) -> Kata | None:
     """The kata the student last ran (a plain `pytest katas/NN` of it) or edited (its module saved after
     the rest of its folder), whichever came later; None when the checkout shows neither."""
+    root = ROOT if root is None else root
     when: dict[str, float] = {}
     for kata in katas:
         folder = root / "katas" / kata.folder
@@ -155,7 +156,7 @@ def last_worked_on(katas: list[Kata], root: Path = ROOT) -> Kata | None:
     return next((kata for kata in katas if kata.folder == latest), None)
 
 
-def working_order(katas: list[Kata], root: Path = ROOT) -> tuple[list[Kata], Kata | None]:
+def working_order(katas: list[Kata], root: Path | None = None) -> tuple[list[Kata], Kata | None]:
     """The katas in the order `next` looks through them: the one last worked on (else FIRST_KATA), then the
     ones after it, then from the start; and the kata last worked on, if any."""
     active = last_worked_on(katas, root)

@@ -77,8 +77,8 @@ class Seen:
             return {}
         found = {}
         for key, value in data.items():
-            if isinstance(value, int):  # the first format: a count alone
-                found[key] = Progress(value)
+            if isinstance(value, int):  # the first format, a count alone: never shown again
+                found[key] = Progress(value, LANGUAGES)
             elif isinstance(value, dict) and isinstance(value.get("seen"), int):
                 found[key] = Progress(value["seen"], tuple(str(lang) for lang in value.get("languages", [])))
         return found

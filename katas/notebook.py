@@ -33,6 +33,9 @@ from .harness.report import RunReport
 from .harness.status import Status
 
 LABEL = "this notebook's definitions"
+# The checkout's own kata modules: what katas.save writes, and what a check reads for functions the
+# notebook lacks. The tests stay KATAS_DIR's.
+CHECKOUT_KATAS = KATAS_DIR
 # table.lines' terminal markup, as CSS
 CSS = {"green": "color:#1a7f37", "red": "color:#cf222e", "yellow": "color:#9a6700", "bold": "font-weight:bold"}
 
@@ -185,11 +188,12 @@ def in_the_file(kata: Kata, report: RunReport, namespace: dict) -> list[str]:
     there, or what it reads there (its tests run against the file, for those functions only)."""
     checked = report.kata(kata.folder)
     missing = [f.name for f in checked.functions if f.tests and f.name not in namespace]
-    module = KATAS_DIR / kata.folder / f"{kata.module}.py"
+    module = CHECKOUT_KATAS / kata.folder / f"{kata.module}.py"
     written = [name for name in missing if name in _written(module)]
     if not written:
         return []
-    in_file = _run(kata, "student", set(written)).report.kata(kata.folder)
+    impl = "student" if CHECKOUT_KATAS == KATAS_DIR else str(CHECKOUT_KATAS)
+    in_file = _run(kata, impl, set(written)).report.kata(kata.folder)
     file = f"katas/{kata.folder}/{kata.module}.py"
     notes = []
     for name in written:
@@ -204,7 +208,7 @@ def in_the_file(kata: Kata, report: RunReport, namespace: dict) -> list[str]:
 def offer(kata: Kata, report: RunReport, namespace: dict) -> list[str]:
     """The functions done here whose definition the kata module does not hold yet, and how to write
     them there."""
-    file = KATAS_DIR / kata.folder / f"{kata.module}.py"
+    file = CHECKOUT_KATAS / kata.folder / f"{kata.module}.py"
     in_file = _definitions(file)[1] if file.is_file() else {}
     done = [f.name for f in report.kata(kata.folder).functions if f.tests and f.status is Status.DONE]
     new = [name for name in done if (_source(namespace.get(name)) or "").strip() not in
@@ -339,7 +343,7 @@ def save(kata: str, function: str | None = None, namespace: dict | None = None) 
     if namespace is None:
         namespace = sys._getframe(1).f_globals
     names = [name for name in found.points if function in (None, name) and _source(namespace.get(name))]
-    path = KATAS_DIR / found.folder / f"{found.module}.py"
+    path = CHECKOUT_KATAS / found.folder / f"{found.module}.py"
     file = f"katas/{found.folder}/{found.module}.py"
     if not names:
         print(_say("nothing_to_save", folder=found.folder, which=f" ({function})" if function else ""))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 import linecache
 import re
+import sys
 import textwrap
 import types
 from dataclasses import dataclass
@@ -163,7 +164,7 @@ def located(excinfo: pytest.ExceptionInfo, kata: Kata, sources: set[str]) -> str
     last = entries[-1]
     code = linecache.getline(str(last.path), last.lineno + 1).strip()
     lines = [excinfo.exconly().strip(),
-             f"  at {_shown_path(str(last.path))}:{last.lineno + 1}, in {last.frame.code.raw.co_name}: {code}"]
+             f"  at {_where(str(last.path), last.lineno + 1)}, in {last.frame.code.raw.co_name}: {code}"]
     call = next((e for e in entries if kata_function_of(e, kata) is not None), None)
     if call is not None:
         lines.append(f"  in the call {call.frame.code.raw.co_name}({_arguments(call.frame.code.raw, call.frame.f_locals)})")
@@ -185,7 +186,7 @@ def raised_by_a_call(error: BaseException, sources: set[str]) -> str:
     code = linecache.getline(path, line).strip()
     if frames[-1] == ours[-1] and code.startswith("raise"):
         return ""
-    return f"{_shown_path(path)}:{line}: {code}"
+    return f"{_where(path, line)}: {code}"
 
 
 def definition(value: object) -> str | None:
@@ -208,11 +209,19 @@ def definition(value: object) -> str | None:
     return None
 
 
-def _shown_path(path: str) -> str:
+def _where(path: str, line: int) -> str:
+    """A line of kata code as a student finds it: file:line, the file relative to the checkout, or
+    "Cell In[5], line 2" for a Jupyter cell (as IPython's own tracebacks say it)."""
+    ipython = sys.modules.get("IPython")  # never imported here: running in a notebook has imported it
+    shell = ipython.get_ipython() if ipython is not None else None
+    cell = getattr(getattr(shell, "compile", None), "_filename_map", {}).get(path)
+    if cell is not None:
+        return f"Cell In[{cell}], line {line}"
     try:
-        return Path(path).resolve().relative_to(ROOT).as_posix()
+        path = Path(path).resolve().relative_to(ROOT).as_posix()
     except (ValueError, OSError):
-        return path
+        pass
+    return f"{path}:{line}"
 
 
 def _arguments(code: types.CodeType, local: dict) -> str:

@@ -1,7 +1,9 @@
 """The one rule that turns a function's test outcomes into its status and points.
 
 The progress table, the run report, the instructor gate and every grader decide "done / failing /
-not started / broken" here and nowhere else, and spell the words only through these enums.
+not started / broken" here and nowhere else, and spell the words only through these enums. What a
+student is shown of a function handed out with a bug (08's regression_loss) is decided here too:
+``as_shown``, from the statuses and ``still_handed_out``.
 """
 
 from __future__ import annotations

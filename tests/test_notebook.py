@@ -151,6 +151,17 @@ def test_starter_notebook_has_the_lesson_and_a_stub_and_check_per_function(kata,
     nbformat.validate(nbformat.from_dict(written))
 
 
+@pytest.mark.parametrize("kata", all_katas(), ids=lambda kata: kata.folder)
+def test_starter_notebooks_in_both_languages_have_the_same_cells(kata):
+    """The same code in the same places (the setup cell's comments and language aside), and as many
+    Markdown cells: one section of the lesson each, in the notebook's language."""
+    english, russian = (notebook.starter(kata, ROOT / "notebooks", lang)["cells"] for lang in ("en", "ru"))
+    assert [c["cell_type"] for c in english] == [c["cell_type"] for c in russian], (
+        f"{kata.folder}: the Russian starter's cells differ in kind or number from the English one's")
+    code = [("".join(e["source"]), "".join(r["source"])) for e, r in zip(english, russian) if e["cell_type"] == "code"]
+    assert all(en == ru for en, ru in code[1:]), f"{kata.folder}: a code cell differs between the languages"
+
+
 def test_the_cli_writes_a_starter_and_keeps_an_existing_one(tmp_path, capsys):
     path = tmp_path / "03.ipynb"
     assert katas_cli(["notebook", "03", "--out", str(path)]) == 0

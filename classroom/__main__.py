@@ -8,9 +8,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+from katas.harness.kata import all_katas
 from katas.harness.status import Status
 
-from . import core
+from . import core, intake
+from .spec import Limits
 
 INSTRUCTOR_ONLY = "`python -m classroom {}` works in the instructor's repository only (this edition has no reference)."
 
@@ -31,40 +33,28 @@ def main(argv: list[str] | None = None) -> int:
 
     grade = commands.add_parser("grade", help="grade student checkouts with the pristine tests")
     grade.add_argument("submissions", type=Path, nargs="+", help="student checkouts (folders with katas/)")
-    grade.add_argument("--json", type=Path, help="write JSON: a .json file for one submission, else a folder")
+    grade.add_argument("--json", type=Path, help="write JSON: a .json file for one submission, else a folder; "
+                       "with --kata, the regraded katas are merged into the grades already there")
     grade.add_argument("--csv", type=Path, help="write the gradebook as CSV")
     grade.add_argument("--kata", action="append", help="grade only this kata folder (repeatable)")
     grade.add_argument("--html", type=Path, help="also write the class report (see `report`) to this file")
-    _limits(grade)
+    Limits.add_flags(grade)
 
-    report = commands.add_parser("report", help="one self-contained HTML page from graded submissions: "
-                                 "where the class is stuck")
+    report = commands.add_parser("report", help="from the grade JSON files alone: the class report (one "
+                                 "self-contained HTML page: where the class is stuck) and the CSV gradebook")
     report.add_argument("grades", type=Path, nargs="+", help="grade JSON files, or folders of them (grade --json)")
-    report.add_argument("--html", type=Path, required=True, help="the HTML file to write")
+    report.add_argument("--html", type=Path, help="the class report to write")
+    report.add_argument("--csv", type=Path, help="the gradebook to write")
 
     check = commands.add_parser("check", help="grade the katas of this checkout; exit 0 only if every function "
                                 "of them is done (the autograding workflow step)")
     check.add_argument("katas", nargs="+", help="kata folders, e.g. 03_einsum or katas/03_einsum")
-    _limits(check)
+    Limits.add_flags(check)
 
     args = parser.parse_args(argv)
+    if args.command == "report" and not (args.html or args.csv):
+        parser.error("report: give --html PATH, --csv PATH or both")
     return {"export": _export, "bundle": _bundle, "grade": _grade, "report": _report, "check": _check}[args.command](args)
-
-
-def _limits(parser: argparse.ArgumentParser) -> None:
-    defaults = core.Limits()
-    parser.add_argument("--cpu", type=float, default=defaults.cpu_s, help="CPU seconds per kata")
-    parser.add_argument("--timeout", type=float, default=defaults.timeout_s, help="wall-clock seconds per kata")
-    parser.add_argument("--test-timeout", type=float, default=defaults.test_timeout_s,
-                        help="seconds per test (0: off)")
-    parser.add_argument("--memory-mb", type=int, default=defaults.memory_mb, help="memory a kata may allocate")
-    parser.add_argument("--output-kb", type=int, default=defaults.output_kb, help="output a kata may print")
-    parser.add_argument("--jobs", type=int, default=defaults.jobs, help="katas graded at once")
-
-
-def _limits_of(args) -> core.Limits:
-    return core.Limits(timeout_s=args.timeout, cpu_s=args.cpu, test_timeout_s=args.test_timeout,
-                       memory_mb=args.memory_mb, output_kb=args.output_kb, jobs=args.jobs)
 
 
 def _instructor(name: str) -> bool:
@@ -129,56 +119,105 @@ def _grade(args) -> int:
 
     if args.html and _classreport() is None:
         return 2
-    absent = [str(s) for s in args.submissions if not s.is_dir()]
-    if absent:
-        print(f"no such folder: {', '.join(absent)}", file=sys.stderr)
-        return 2
-    for s in args.submissions:
-        if not (s / "katas").is_dir():  # graded anyway (every kata module missing): one bad checkout
-            print(f"warning: {s} has no katas/ folder", file=sys.stderr)  # must not stop a class
+    limits = Limits.from_args(args)
+    present, absent = [], []
+    for submission in args.submissions:
+        why = _not_gradable(submission)
+        (absent if why else present).append((submission, why))
     with tempfile.TemporaryDirectory(prefix="katas-grade-") as work:
         work = Path(work)
         try:
             from . import bundle, export
         except ImportError:  # the student edition: grade against its own tests
-            pristine, manifest, protect, repo = Path.cwd(), None, [], Path.cwd()
+            pristine, manifest, protect, repo, reference = Path.cwd(), None, [], Path.cwd(), None
         else:
             manifest = bundle.grading_tree(work / "pristine")
             pristine, protect, repo = work / "pristine", [export.ROOT / "reference"], export.ROOT
-        grades = core.grade(args.submissions, pristine, work / "grading", limits=_limits_of(args),
-                            manifest=manifest, protect=protect, only=args.kata)
+            reference = export.ROOT / "reference"
+        grades = core.grade([s for s, _ in present], pristine, work / "grading", limits=limits, manifest=manifest,
+                            protect=protect, only=args.kata) if present else []
+        katas = all_katas(pristine / "katas")
+        signatures = [_signatures(s, katas, g, manifest, pristine, reference) for (s, _), g in zip(present, grades)]
     run = gradebook.run_info(repo)
-    for g in grades:
-        print(gradebook.table(g))
-        print()
-    if len(grades) > 1:
-        print(gradebook.summary(grades))
+    modules = {intake.module_path(k) for k in katas}
+    records = []
+    for grade, signature in zip(grades, signatures):
+        # A kata module is graded by its own kata, never "ignored": also when this run grades other katas.
+        grade.ignored = [note for note in grade.ignored if note.split(": ", 1)[0] not in modules]
+        records.append(gradebook.record(grade, run, signature))
+        print(gradebook.table(grade, gradebook.finding_texts(records[-1])))
+    for submission, why in absent:
+        records.append(gradebook.absent(submission.name or str(submission), str(submission), why, run))
+        print(gradebook.absent_line(records[-1]))
     if args.json:
-        for path in gradebook.write_json(grades, args.json, run):
-            print(f"wrote {path}")
+        saved = gradebook.save(records, args.json, merge_katas=bool(args.kata))
+        for _, _, said in saved:
+            print(said)
+        records = [data for _, data, _ in saved]  # with the katas kept from earlier grades
+    if len(records) > 1:
+        print()
+        print(gradebook.summary(records))
+    similar = gradebook.signals_text(records)
+    if similar:
+        print()
+        print(similar)
     if args.csv:
-        gradebook.write_csv(grades, args.csv)
+        gradebook.write_csv(records, args.csv)
         print(f"wrote {args.csv}")
     if args.html:
-        return _write_report([{**g.to_json(), "run": run} for g in grades], args.html)
+        return _write_report(records, args.html)
     return 0
 
 
+def _not_gradable(submission: Path) -> str:
+    """Why a submission cannot be graded at all ("" when it can): one line, never the end of the run."""
+    if not submission.is_dir():
+        return "no such folder" if not submission.exists() else "not a folder"
+    if not (submission / "katas").is_dir():
+        return "no katas/ folder in it (an empty or unrelated checkout)"
+    return ""
+
+
+def _signatures(submission: Path, katas, grade, manifest, pristine: Path, reference: Path | None) -> dict[str, dict]:
+    """Per graded kata, the similarity signature of the submission's module (none for a module that
+    was not graded: missing, a link, too large, the untouched stub). Instructor grading only."""
+    if manifest is None:
+        return {}
+    from . import similarity
+
+    found = {}
+    for kata in katas:
+        if kata.folder not in {k.folder for k in grade.katas}:
+            continue
+        code = intake.take_module(submission, kata, manifest)
+        if not isinstance(code, bytes):
+            continue
+        handout = (pristine / intake.module_path(kata)).read_bytes()
+        solution = reference / kata.folder / f"{kata.module}.py" if reference else None
+        found[kata.folder] = similarity.signature(
+            code, handout, solution.read_bytes() if solution and solution.is_file() else None)
+    return found
+
+
 def _report(args) -> int:
+    from . import gradebook
+
     absent = [str(p) for p in args.grades if not p.exists()]
     if absent:
         print(f"no such file or folder: {', '.join(absent)}", file=sys.stderr)
         return 2
-    classreport = _classreport()
-    if classreport is None:
+    if args.html and _classreport() is None:
         return 2
-    grades, notes = classreport.load(args.grades)
+    records, notes = gradebook.load(args.grades)
     for note in notes:
         print(f"skipped {note}", file=sys.stderr)
-    if not grades:
+    if not records:
         print("no graded submissions found (write them with `python -m classroom grade ... --json DIR`)", file=sys.stderr)
         return 2
-    return _write_report(grades, args.html)
+    if args.csv:
+        gradebook.write_csv(records, args.csv)
+        print(f"wrote the gradebook of {len(records)} submission(s) to {args.csv}")
+    return _write_report(records, args.html) if args.html else 0
 
 
 def _classreport():
@@ -205,10 +244,10 @@ def _check(args) -> int:
     folders = [Path(k).name for k in args.katas]
     here = Path.cwd()
     with tempfile.TemporaryDirectory(prefix="katas-check-") as work:
-        (grade,) = core.grade([here], here, Path(work), limits=_limits_of(args), only=folders)
+        (grade,) = core.grade([here], here, Path(work), limits=Limits.from_args(args), only=folders)
     print(gradebook.feedback(grade))
     done = all(f.status is Status.DONE for k in grade.katas for f in k.functions)
-    print(f"{'PASS' if done else 'FAIL'}: {grade.score}/{grade.max_score} points"
+    print(f"{'PASS' if done else 'FAIL'}: {grade.score}/{gradebook.plural(grade.max_score, 'point')}"
           + ("" if done else " (this step passes only when every function of the kata is done)"))
     return 0 if done else 1
 

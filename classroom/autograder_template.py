@@ -12,6 +12,7 @@ release text and on the run's Summary page instead of its own PASS/FAIL table. I
 valid result and exits 0 (a failing grade, or a grading failure, is not a runner failure).
 """
 
+import argparse
 import datetime
 import json
 import os
@@ -82,7 +83,7 @@ def failed_result(error: str, started_at: str) -> dict:
     return envelope(tests, started_at)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     result_path = Path("result.json").absolute()
     body_path = result_path.with_name("release-body.md")
     started_at = committed_at()
@@ -90,7 +91,7 @@ def main() -> int:
     try:
         remove(result_path)  # never let a committed result.json stand for a grade,
         remove(body_path)  # nor a committed release body for its feedback
-        result, feedback, body = grade(started_at)
+        result, feedback, body = grade(started_at, argv)
     except BaseException as error:  # grading failed: say so in a valid result, never crash without one
         traceback.print_exc()
         result, feedback = failed_result(f"{type(error).__name__}: {error}", started_at), "grading failed"
@@ -105,19 +106,24 @@ def main() -> int:
     return 0
 
 
-def grade(started_at: str) -> tuple[dict, str, str]:
+def grade(started_at: str, argv: list[str] | None) -> tuple[dict, str, str]:
     """The result, the feedback for the log, and the release body."""
     submission = Path.cwd()
     sys.path[:0] = [str(HERE), str(HERE / "pristine")]  # the grading runtime, and the harness it grades with
     ensure_dependencies()
     from classroom import core, gradebook
+    from classroom.spec import Limits
+
+    parser = argparse.ArgumentParser(description="grade the checkout in the working directory")
+    Limits.add_flags(parser)
+    limits = Limits.from_args(parser.parse_args(argv))
 
     manifest = json.loads((HERE / "manifest.json").read_text())
     with tempfile.TemporaryDirectory(prefix="katas-autograder-") as work:
         # a fresh copy every run: nothing a run does to the grading tree reaches the next one
         pristine = Path(work) / "pristine"
         shutil.copytree(HERE / "pristine", pristine, symlinks=True)
-        (grade,) = core.grade([submission], pristine, Path(work) / "grading", manifest=manifest,
+        (grade,) = core.grade([submission], pristine, Path(work) / "grading", manifest=manifest, limits=limits,
                               names=[os.environ.get("OWNER") or os.environ.get("USERNAME") or submission.name])
     tests = []
     for kata in grade.katas:

@@ -12,7 +12,6 @@ vision nor colour at all is needed to read it.
 from __future__ import annotations
 
 import datetime
-import json
 import re
 import statistics
 from collections import Counter
@@ -21,6 +20,10 @@ from html import escape
 from pathlib import Path
 
 from katas.harness.status import Status
+
+from .gradebook import finding_texts, plural
+from .similarity import signals
+from .spec import STARTUP_S
 
 # status -> (css class, glyph, fill colour, text colour)
 LOOK = {
@@ -36,6 +39,7 @@ LOOK = {
 SHOWN = (Status.DONE, Status.FAILING, Status.NOT_STARTED)  # the shares the per-function table spells out
 TITLE_CHARS = 140  # of a failure message in a heatmap cell's tooltip
 TOP_MESSAGES = 3
+SHOWN_IGNORED = 5  # a submission's ignored files listed open; more go behind a click
 
 
 @dataclass
@@ -53,32 +57,15 @@ class Kata:
     functions: list[Column] = field(default_factory=list)
 
 
-def load(paths: list[Path]) -> tuple[list[dict], list[str]]:
-    """The grades in these JSON files and folders of them; and a note for each file that is not one."""
-    files, notes = [], []
-    for path in map(Path, paths):
-        files += sorted(path.glob("*.json")) if path.is_dir() else [path]
-    grades = []
-    for file in files:
-        try:
-            data = json.loads(file.read_text())
-        except (OSError, ValueError) as error:
-            notes.append(f"{file}: not readable JSON ({error})")
-            continue
-        if isinstance(data, dict) and isinstance(data.get("katas"), list) and "submission" in data:
-            grades.append(data)
-        else:
-            notes.append(f"{file}: not a graded submission (grade --json writes those)")
-    return grades, notes
-
-
 def normalize(message: str) -> str:
     """A failure message with what varies between students taken out: the first line, without the
-    "module.function: " prefix, numbers as #, shapes and lists of numbers as (…)."""
+    "module.function: " prefix, numbers as # (not those with a unit: a time limit stays), shapes and
+    lists of numbers as (…)."""
     line = next((part.strip() for part in message.splitlines() if part.strip()), "")
     line = re.sub(r"^[A-Za-z_][\w]*\.[A-Za-z_]\w*: ", "", line)
     line = re.sub(r"0x[0-9a-fA-F]+", "0x…", line)
-    line = re.sub(r"(?<![\w.])[-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?(?!\w)", "#", line)
+    # a number, whole, unless a unit follows it: "Timeout (>10.0s)" and "10 s limit" keep their limit
+    line = re.sub(r"(?<![\w.])[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?(?!\w|\.\d|\s?(?:s|ms|[KMG]i?B)\b)", "#", line)
     while True:  # innermost first: ((#, #), (#, #)) -> ((…), (…)) -> (…)
         shorter = re.sub(r"\((?:#|…|\(…\)|\[…\])(?:, ?(?:#|…|\(…\)|\[…\]))*,?\)", "(…)", line)
         shorter = re.sub(r"\[(?:#|…|\(…\)|\[…\])(?:, ?(?:#|…|\(…\)|\[…\]))*,?\]", "[…]", shorter)
@@ -109,27 +96,51 @@ def status_of(function: dict) -> Status:
 
 
 def runs(grades: list[dict]) -> dict[str, list[str]]:
-    """Each property of the grading runs (date, tests commit, torch, Python): its distinct values."""
-    seen: dict[str, Counter] = {key: Counter() for key in ("graded_at", "tests_commit", "torch", "python")}
+    """Each property of the runs that graded these katas (date, tests commit, torch, Python, the
+    sandbox, the limits): its distinct values, the most common first."""
+    keys = ("graded_at", "tests_commit", "torch", "python", "isolation", "memory", "limits")
+    seen: dict[str, Counter] = {key: Counter() for key in keys}
     for grade in grades:
-        run = grade.get("run") or {}
-        for key in seen:
-            value = str(run.get(key) or "unknown")
-            if key == "graded_at":
-                value = value[:10]
-            if key == "tests_commit" and run.get("uncommitted_changes"):
-                value += " (plus uncommitted changes under katas/ or reference/)"
-            seen[key][value] += 1
+        # a kata's own run; in grades written before katas had one, the file's
+        whole = {**(grade.get("run") or {}), "isolated": grade.get("isolated")}
+        graded = [k.get("run") or whole for k in grade["katas"]] or ([] if grade.get("absent") else [whole])
+        for run in graded:
+            for key in keys:
+                if key == "isolation":
+                    value = {True: "the bubblewrap sandbox", False: "processes only (no OS sandbox)"}.get(
+                        run.get("isolated"), "unknown")
+                elif key == "limits":
+                    value = limits_text(run["limits"]) if run.get("limits") else "unknown"
+                else:
+                    value = str(run.get(key) or "unknown")
+                if key == "graded_at":
+                    value = value[:10]
+                if key == "tests_commit" and run.get("uncommitted_changes"):
+                    value += " (plus uncommitted changes under katas/ or reference/)"
+                seen[key][value] += 1
     return {key: [value for value, _ in counter.most_common()] for key, counter in seen.items()}
+
+
+def limits_text(limits: dict) -> str:
+    """The limits of a run (``gradebook.limits_info``) in words; None is the auto value it stands for."""
+    test = limits.get("test_timeout_s") or 0
+    whole = f"{limits['kata_timeout_s']:g} s" if limits.get("kata_timeout_s") else (
+        f"{STARTUP_S:g} s plus every test's {test:g} s" if test else "unlimited")
+    cpu = f"{limits['cpu_s']:g} s" if limits.get("cpu_s") else "as long as its wall clock"
+    return (f"each test {f'{test:g} s' if test else 'unlimited'}; a kata's whole run {whole} (wall clock), its CPU "
+            f"time {cpu}; memory {limits.get('memory_mb')} MiB; scratch space {limits.get('disk_mb')} MiB; output kept: "
+            f"the first and last {limits.get('output_kb', 0) // 2} KiB")
 
 
 def render(grades: list[dict], title: str = "torch-katas: class report") -> str:
     grades = sorted(grades, key=lambda g: str(g["submission"]).lower())
     katas = structure(grades)
     by_name = [{k["folder"]: (k, {f["function"]: f for f in k["functions"]}) for k in g["katas"]} for g in grades]
+    found = signals(grades)
+    flagged = {str(g["submission"]) for g in grades if _integrity_items(g)} | {n for s in found for n in s.who}
     parts = [_head(title), f"<h1>{escape(title)}</h1>", _meta(grades), _contents(), _legend(),
-             _heatmap(grades, katas, by_name), _functions(grades, katas, by_name), _katas(grades, katas),
-             _zeroed(grades), _footer(grades), _SCRIPT, "</body></html>\n"]
+             _heatmap(grades, katas, by_name, flagged), _functions(grades, katas, by_name), _katas(grades, katas),
+             _zeroed(grades), _integrity(grades), _similarity(found), _footer(grades), _SCRIPT, "</body></html>\n"]
     return "\n".join(parts)
 
 
@@ -166,7 +177,7 @@ pre{{white-space:pre-wrap;word-break:break-word;background:#f6f6f6;padding:4px 6
   text-decoration:underline dotted}} th[aria-sort=ascending]::after{{content:" ▲"}} th[aria-sort=descending]::after{{content:" ▼"}}
 .legend span.c{{display:inline-block;width:1.4em;text-align:center;font-weight:700;border:1px solid #bbb;margin:0 .2em 0 .8em}}
 .grid{{display:flex;flex-wrap:wrap;gap:1em 2em}} .grid figure{{margin:0;width:270px}} figcaption{{font-size:12px;color:#333}}
-.scroll{{overflow-x:auto}} details summary{{cursor:pointer;color:#333}}
+.scroll{{overflow-x:auto}} details summary{{cursor:pointer;color:#333}} a.flag{{text-decoration:none;color:#D55E00}}
 {css}
 </style></head><body>"""
 
@@ -188,7 +199,8 @@ def _meta(grades: list[dict]) -> str:
 
 def _contents() -> str:
     return ('<p><a href="#heatmap-section">Students × functions</a> · <a href="#functions">Per function</a> · '
-            '<a href="#katas">Per kata</a> · <a href="#zeroed">Zeroed submissions</a> · <a href="#run">The run</a></p>')
+            '<a href="#katas">Per kata</a> · <a href="#zeroed">Zeroed submissions</a> · <a href="#integrity">Integrity</a> · '
+            '<a href="#similarity">Similarity</a> · <a href="#run">The run</a></p>')
 
 
 def _legend() -> str:
@@ -217,19 +229,24 @@ def _cell(grade: dict, column: Column, entry) -> str:
     return f'<td class="c {css}" title="{escape(tip)}">{glyph}</td>'
 
 
-def _heatmap(grades: list[dict], katas: list[Kata], by_name: list[dict]) -> str:
+def _heatmap(grades: list[dict], katas: list[Kata], by_name: list[dict], flagged: set[str]) -> str:
     top = ['<th rowspan="2" data-sort="name" aria-sort="ascending">student</th>',
+           '<th rowspan="2" title="something to read in Integrity or Similarity">⚑</th>',
            '<th rowspan="2" class="num" data-sort="total" data-numeric>total</th>']
     top += [f'<th colspan="{len(k.functions) + 1}" title="{escape(k.title)}">{escape(k.folder)}</th>' for k in katas]
     second = []
     for number, kata in enumerate(katas):
         second.append(f'<th class="num" data-sort="k{number}" data-numeric title="points in {escape(kata.folder)}">pts</th>')
-        second += [f'<th class="fn" title="{escape(c.kata)}.{escape(c.function)} ({c.points} points)">'
+        second += [f'<th class="fn" title="{escape(c.kata)}.{escape(c.function)} ({plural(c.points, "point")})">'
                    f"{escape(c.function)}</th>" for c in kata.functions]
     rows = []
     for grade, entries in zip(grades, by_name):
-        cells = [f'<td class="who">{escape(str(grade["submission"]))}</td>',
-                 f'<td class="num">{grade.get("score", 0)}/{grade.get("max_score", 0)}</td>']
+        name = str(grade["submission"])
+        flag = ('<a class="flag" href="#integrity" title="see Integrity and Similarity below">⚑</a>'
+                if name in flagged else "")
+        total = (f'<td class="num" title="not graded: {escape(grade["absent"])}">–</td>' if grade.get("absent")
+                 else f'<td class="num">{grade.get("score", 0)}/{grade.get("max_score", 0)}</td>')
+        cells = [f'<td class="who">{escape(name)}</td>', f"<td>{flag}</td>", total]
         data = [f'data-name="{escape(str(grade["submission"]).lower())}"', f'data-total="{grade.get("score", 0)}"']
         for number, kata in enumerate(katas):
             entry = entries.get(kata.folder)
@@ -241,7 +258,8 @@ def _heatmap(grades: list[dict], katas: list[Kata], by_name: list[dict]) -> str:
         rows.append(f"<tr {' '.join(data)}>{''.join(cells)}</tr>")
     return (f'<h2 id="heatmap-section">Students × functions</h2>'
             "<p>Click a heading (student, total, a kata's pts) to sort; ! after a kata's points: zeroed, "
-            'see <a href="#zeroed">below</a>.</p>'
+            'see <a href="#zeroed">below</a>; ⚑ after a name: something to read in '
+            '<a href="#integrity">Integrity</a> or <a href="#similarity">Similarity</a>.</p>'
             f'<div class="scroll"><table id="heatmap"><thead><tr>{"".join(top)}</tr><tr>{"".join(second)}</tr></thead>'
             f"<tbody>{''.join(rows)}</tbody></table></div>")
 
@@ -315,7 +333,7 @@ def _histogram(scores: list[int], most: int, width: int = 260, height: int = 110
         low, high = b * step, min(most, b * step + step - 1)
         what = f"{low}" if low == high else f"{low}–{high}"
         bars.append(f'<rect x="{25 + b * bar_w:.1f}" y="{8 + plot_h - h:.1f}" width="{max(bar_w - 1, 1):.1f}" '
-                    f'height="{h:.1f}" fill="#0072B2"><title>{what} points: {n}</title></rect>')
+                    f'height="{h:.1f}" fill="#0072B2"><title>{what} point{"" if what == "1" else "s"}: {n}</title></rect>')
     median = statistics.median(scores) if scores else 0
     mx = 25 + (median / step + 0.5) * bar_w
     axis = (f'<line x1="25" y1="{8 + plot_h}" x2="{width - 5}" y2="{8 + plot_h}" stroke="#333"/>'
@@ -364,11 +382,51 @@ def _zeroed(grades: list[dict]) -> str:
             "and modules that do not import (broken). Read any that scores unexpectedly high, too.</p>" + table)
 
 
+def _integrity_items(grade: dict) -> list[str]:
+    """What to read about one submission before trusting its score, as HTML list items."""
+    if grade.get("absent"):
+        return [f"<li><b>not graded</b>: {escape(grade['absent'])}</li>"]
+    items = [f"<li>{escape(text)}</li>" for text in finding_texts(grade)]
+    ignored = [str(note) for note in grade.get("ignored", [])]
+    if ignored:
+        listed = "".join(f"<li><code>{escape(note)}</code></li>" for note in ignored)
+        what = (f"{plural(len(ignored), 'file')} it changed besides its kata modules (ignored: graded with the "
+                "handed-out copies)")
+        items.append(f"<li>{what}:<ul>{listed}</ul></li>" if len(ignored) <= SHOWN_IGNORED else
+                     f"<li><details><summary>{what}</summary><ul>{listed}</ul></details></li>")
+    return items
+
+
+def _integrity(grades: list[dict]) -> str:
+    rows = "".join(f"<tr><td>{escape(str(g['submission']))}</td><td><ul>{''.join(items)}</ul></td></tr>"
+                   for g in grades if (items := _integrity_items(g)))
+    table = (f"<table><thead><tr><th>student</th><th>what grading met</th></tr></thead><tbody>{rows}</tbody></table>"
+             if rows else "<p>Nothing: every submission was graded whole, in the sandbox, within its limits, "
+                          "with only its kata modules changed.</p>")
+    return ('<h2 id="integrity">Integrity</h2><p>Per submission: what its grading met (a limit with the function that '
+            "met it, output cut, tampering, no sandbox), the files it changed besides its kata modules (edited or "
+            "extra tests, conftest.py, the workflow: never used for the grade), and a submission that could not be "
+            "graded at all.</p>" + table)
+
+
+def _similarity(found) -> str:
+    rows = "".join(f"<tr><td>{escape(s.kata)}</td><td>{escape(s.names())}</td>"
+                   f"<td>{escape(s.what)}</td></tr>" for s in found)
+    table = (f"<table><thead><tr><th>kata</th><th>students</th><th>signal</th></tr></thead><tbody>{rows}</tbody></table>"
+             if rows else "<p>None: no kata module is identical or nearly identical to a classmate's or to the "
+                          "reference.</p>")
+    return ('<h2 id="similarity">Similarity</h2><p>Kata modules identical to a classmate\'s, nearly identical once '
+            "names, comments, docstrings and layout are taken out (winnowed fingerprints, as MOSS computes them), or "
+            "matching the reference solution. Signals for a human to read, never a score change: short katas leave "
+            "little room to differ, so read the two modules before concluding anything.</p>" + table)
+
+
 def _footer(grades: list[dict]) -> str:
     info = runs(grades)
     items = "".join(f"<li>{escape(label)}: {', '.join(f'<code>{escape(v)}</code>' for v in info[key])}</li>"
                     for key, label in (("graded_at", "graded on"), ("tests_commit", "tests commit"),
-                                       ("torch", "torch"), ("python", "Python")))
+                                       ("torch", "torch"), ("python", "Python"), ("isolation", "kata code ran in"),
+                                       ("memory", "memory counted by"), ("limits", "limits")))
     return f'<h2 id="run">The run</h2><ul>{items}</ul>'
 
 

@@ -7,22 +7,27 @@ import re
 import shlex
 import shutil
 
-# README.ru.md: the students' README in Russian (the English one is written by export.student_readme).
-ROOT_FILES = ("conftest.py", "requirements.txt", ".gitignore", "README.ru.md")
+# The students' README.md and README.ru.md are written by export.student_readme, not copied.
+ROOT_FILES = ("conftest.py", "requirements.txt", ".gitignore")
+FIRST_KATA = "03_einsum"  # the model kata, where both student READMEs (and the top README) say to start
 PACKAGES = ("katas", "katas/harness")  # their *.py: the student CLI (python -m katas) and the harness
 # The classroom modules that `check` and `grade` need, in the edition and in the Classroom 50 bundle.
-RUNTIME = ("__init__.py", "__main__.py", "core.py", "edition.py", "gradebook.py", "grades.py", "intake.py",
-           "pool.py", "recorder.py", "sandbox.py", "scoring.py")
+RUNTIME = ("__init__.py", "__main__.py", "audit.py", "core.py", "edition.py", "gradebook.py", "grader.py",
+           "grades.py", "intake.py", "isolation.py", "job.py", "memory.py", "protocol.py", "sandbox.py",
+           "scoring.py", "similarity.py", "spec.py", "tamper.py", "watcher.py", "zygote.py")
 HIDDEN = re.compile(r"hidden", re.IGNORECASE)  # hidden tests never leave the instructor's repository
 IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", "*hidden*", "*HIDDEN*")
+# The torch release the gate validated the course with: the workflow, the autograder, the student
+# README and .ci/run install exactly this one (requirements.txt accepts any torch 2.x for students).
+TORCH_VERSION = "2.13.0"
 # The CPU wheel: a plain `pip install torch` pulls the multi-GB CUDA build.
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 
 
 def install_commands(python: str = "python", requirements: str = "requirements.txt", quiet: bool = False) -> list[list[str]]:
-    """The commands that install what the katas need: CPU torch first, then the rest."""
+    """The commands that install what the katas need: the validated CPU torch first, then the rest."""
     pip = [python, "-m", "pip", "install", *(["--quiet"] if quiet else [])]
-    return [[*pip, "torch", "--index-url", TORCH_CPU_INDEX], [*pip, "-r", requirements]]
+    return [[*pip, f"torch=={TORCH_VERSION}", "--index-url", TORCH_CPU_INDEX], [*pip, "-r", requirements]]
 
 
 def install_shell(**options) -> str:

@@ -50,7 +50,8 @@ def build(out: Path, repo: Path = ROOT) -> list:
         if (repo / name).is_file():
             shutil.copy2(repo / name, out / name)
     (out / "pyproject.toml").write_text(student_pyproject((repo / "pyproject.toml").read_text()))
-    (out / "README.md").write_text(student_readme(katas))
+    (out / "README.md").write_text(student_readme(katas), encoding="utf-8")
+    (out / "README.ru.md").write_text(student_readme(katas, "ru"), encoding="utf-8")
     (out / workflow.PATH).parent.mkdir(parents=True)
     (out / workflow.PATH).write_text(workflow.render(katas))
     (out / "classroom").mkdir()
@@ -68,19 +69,23 @@ def student_pyproject(text: str) -> str:
     return re.sub(r'testpaths = \["tests"\]', 'testpaths = ["katas"]', text)
 
 
-def student_readme(katas) -> str:
+def student_readme(katas, lang: str = "en") -> str:
+    """The student edition's README.md (``lang`` "en") or README.ru.md ("ru"): the same sections, the
+    same commands and the same first kata in both."""
     rows = "\n".join(
-        f"| [`{k.folder}`](katas/{k.folder}/README.md) | {k.title} | `katas/{k.folder}/{k.module}.py` | "
-        f"{sum(k.points.values())} |"
+        f"| [`{k.folder}`](katas/{k.folder}/{'README.ru.md' if lang == 'ru' else 'README.md'}) | {k.title} | "
+        f"`katas/{k.folder}/{k.module}.py` | {sum(k.points.values())} |"
         for k in katas
     )
     total = sum(sum(k.points.values()) for k in katas)
-    first = katas[0].folder if katas else "03_einsum"
-    function = katas[0].functions[0] if katas else "matmul"
+    start = next((k for k in katas if k.folder == edition.FIRST_KATA), katas[0] if katas else None)
+    first = start.folder if start else edition.FIRST_KATA
+    function = start.functions[0] if start else "matmul"
     commands = _aligned([
         ("python -m katas", "the progress table of every kata"),
         ("python -m katas next", "the next function to work on"),
         (f"python -m katas hint {first} {function}", "a hint for it (again for the next one, --all for all)"),
+        (f"python -m katas hint {first} {function} --lang ru", "the same hint in Russian (or: export KATAS_LANG=ru)"),
         (f"python -m katas watch {first}", "re-run that kata's tests each time you save"),
         (f"pytest katas/{first}", "one kata, with a progress table per function"),
         (f"pytest katas/{first} -k {function}", "one function's tests"),
@@ -88,14 +93,20 @@ def student_readme(katas) -> str:
         (f"python -m classroom check {first}", "exactly what the autograder runs for this kata"),
         ("python -m classroom grade .", "your points per function, as the grader counts them"),
     ])
-    return f"""**English** | [Русский](README.ru.md)
+    setup = "\n".join(["python -m venv .venv && . .venv/bin/activate", *map(shlex.join, edition.install_commands())])
+    text = STUDENT_README_RU if lang == "ru" else STUDENT_README
+    return text.format(rows=rows, total=total, first=first, setup=setup, commands=commands,
+                       torch=edition.TORCH_VERSION)
+
+
+STUDENT_README = """**English** | [Русский](README.ru.md)
 
 # torch-katas
 
 Advanced PyTorch, learned by filling in stubs until the tests pass. Each kata is a folder under
 `katas/` with a README (the lesson and the tasks), hints you ask for one at a time, a module of
-stubs you fill in, and the tests that check it. Work through them in order; every function is
-worth the points in its kata's README.
+stubs you fill in, and the tests that check it. The katas are independent; `{first}` is a good
+first one. Every function is worth the points in its kata's README.
 
 | kata | topic | you edit | points |
 | --- | --- | --- | --- |
@@ -106,17 +117,20 @@ Total: {total} points.
 ## Setup
 
 ```
-python -m venv .venv && . .venv/bin/activate
-{chr(10).join(map(shlex.join, edition.install_commands()))}
+{setup}
 ```
 
-(The first line installs the CPU build of torch; for a GPU, install the CUDA wheel you need instead.)
+(The second line installs the CPU build of torch {torch}, the release the course was checked with;
+for a GPU, install the CUDA wheel you need instead.)
 
 ## Check yourself
 
 ```
 {commands}
 ```
+
+Every lesson and hint exists in Russian too: `README.ru.md` beside each `README.md`, and `--lang ru`
+(or `KATAS_LANG=ru`) for the hints.
 
 In Jupyter or Colab: `python -m katas notebook {first}` writes a starter notebook (the lesson, each stub
 in a cell); define the functions in cells and run `import katas; katas.check("{first}")`, the same tests
@@ -132,6 +146,58 @@ on the notebook's definitions. Graded is only the `.py` file: copy each finished
 - Each kata runs in its own process with time, memory and output limits. Code that hangs, crashes,
   exits the process, prints without end, starts processes, changes torch or the tests, or reads
   files it has no business reading scores zero for that kata, with the reason in the report.
+"""
+
+STUDENT_README_RU = """[English](README.md) | **Русский**
+
+# torch-katas
+
+Продвинутый PyTorch на практике: вы заполняете функции-заготовки, пока тесты не пройдут. Каждая
+ката — папка в `katas/` с README (урок и задания), подсказками, которые выдаются по одной, модулем
+заготовок, который вы заполняете, и тестами, которые его проверяют. Каты не зависят друг от друга;
+начать лучше всего с `{first}`. Сколько баллов стоит каждая функция, написано в README её каты.
+
+| ката | тема | что вы редактируете | баллы |
+| --- | --- | --- | --- |
+{rows}
+
+Всего баллов: {total}.
+
+## Установка
+
+```
+{setup}
+```
+
+(Вторая строка ставит CPU-сборку torch {torch} — ту версию, на которой курс проверен; для GPU
+поставьте вместо неё нужное вам колесо CUDA.)
+
+## Как проверить себя
+
+```
+{commands}
+```
+
+Уроки и подсказки есть и по-русски: рядом с каждым `README.md` лежит `README.ru.md`, а подсказки
+по-русски выдаёт `--lang ru` (или `KATAS_LANG=ru`). Сообщения тестов написаны по-английски: в них
+цитируется код.
+
+В Jupyter или Colab: `python -m katas notebook {first} --lang ru` пишет стартовый ноутбук (урок и
+каждая заготовка в своей ячейке); определите функции в ячейках и запустите
+`import katas; katas.check("{first}")` — те же тесты на определениях из ноутбука. Оценивается
+только файл `.py`: перенесите туда каждую готовую функцию.
+
+## Как вас оценивают
+
+- Редактируйте только модули кат (`katas/NN_topic/<module>.py`). Оценщик берёт из вашего
+  репозитория только эти файлы: изменённые тесты, `conftest.py`, файлы harness или workflow
+  не учитываются, вместо них используются выданные копии (и они перечислены в отчёте об оценке).
+- Функция получает свои баллы, когда проходят все её тесты. Шаг каты в автооценке GitHub
+  засчитывается целиком или никак: он проходит, только когда готовы все функции каты.
+- Каждая ката запускается в отдельном процессе с ограничениями по времени, памяти и выводу. Код,
+  который зависает, падает, завершает процесс, печатает без конца, запускает процессы, меняет torch
+  или тесты или читает файлы, которые ему читать незачем, получает за эту кату ноль, и причина
+  указана в отчёте.
 """
 
 

@@ -28,6 +28,7 @@ class KataGrade:
     reason: str = ""  # why the whole kata scored zero (a limit, tampering); "" when graded normally
     broken: str = ""  # why the kata module does not import; its functions read broken
     seconds: float = 0.0  # wall clock of the kata's process
+    test_limit_s: float = 0.0  # the per-test limit its tests ran with (the largest, where they differ)
     cpu_seconds: float = 0.0
     output: str = ""  # what its run printed: the first and last part, with a note when the middle was left out
 
@@ -42,6 +43,9 @@ class SubmissionGrade:
     ignored: list[str] = field(default_factory=list)  # student files the grade did not use
     seconds: float = 0.0  # wall clock of its katas' processes, added up
     isolated: bool = True  # kata code ran in the OS sandbox (bubblewrap); False: processes only
+    isolation: str = ""  # "sandbox", or "processes: <why the sandbox was not used>"
+    memory: str = ""  # how each kata's memory was counted (a memory cgroup, or /proc)
+    limits: dict = field(default_factory=dict)  # the limits graded with (spec.Limits, as JSON)
 
     def to_json(self) -> dict:
         return asdict(self)

@@ -1,18 +1,37 @@
 """The GitHub Classroom autograding workflow of the student edition.
 
-The shape GitHub Classroom generated: one ``classroom-resources/autograding-command-grader@v1`` step
+The shape GitHub Classroom generated: one ``classroom-resources/autograding-command-grader`` step
 per kata (its points as ``max-score``, all or nothing: the command exits 0 only when every function
-of the kata is done) and one ``autograding-grading-reporter@v1`` step that collects them through
+of the kata is done) and one ``autograding-grading-reporter`` step that collects them through
 ``<STEP-ID>_RESULTS`` env vars and the ``runners`` list.
+
+Hardened, so that zizmor finds nothing in it: every action pinned to a commit (a tag can be moved
+to other code; the release tag is in a comment), a checkout that keeps no credentials, a token
+that can only read the repository, one run per branch at a time, and the torch the gate validated.
 """
 
 from __future__ import annotations
 
-from .edition import install_shell
+from .edition import TORCH_VERSION, install_shell
 
 PATH = ".github/workflows/classroom.yml"
 TIMEOUT_MINUTES = 5  # command-grader timeouts are in minutes; a kata runs in seconds
 PYTHON = "3.12"
+# Each action at the commit of its release, looked up in the action's own repository
+# (`git rev-parse TAG^{commit}`); to update one, look up the new tag's commit the same way.
+ACTIONS = {
+    "checkout": ("actions/checkout", "3d3c42e5aac5ba805825da76410c181273ba90b1", "v7.0.1"),
+    "setup-python": ("actions/setup-python", "5fda3b95a4ea91299a34e894583c3862153e4b97", "v7.0.0"),
+    "command-grader": ("classroom-resources/autograding-command-grader",
+                       "d5b3fa6f50f7f629b7bfae0cc3e4c58852b412d5", "v1"),
+    "reporter": ("classroom-resources/autograding-grading-reporter",
+                 "d13b5912daf5042ac1b71bc38bdb4a6bcd61d8ca", "v1"),
+}
+
+
+def uses(action: str) -> str:
+    repository, commit, tag = ACTIONS[action]
+    return f"{repository}@{commit} # {tag}"
 
 
 def step_id(kata) -> str:
@@ -32,29 +51,40 @@ def render(katas) -> str:
         "- push",
         "- repository_dispatch",
         "- workflow_dispatch",
+        "# Read the repository, nothing else: the graders run commands and the reporter writes annotations,",
+        "# neither calls the GitHub API.",
         "permissions:",
-        "  checks: write",
-        "  actions: read",
         "  contents: read",
+        "# One run per branch: a newer push replaces the run still grading an older one.",
+        "concurrency:",
+        "  group: autograding-${{ github.ref }}",
+        "  cancel-in-progress: true",
         "jobs:",
         "  run-autograding-tests:",
+        "    name: Grade each kata",
         "    runs-on: ubuntu-latest",
         "    if: github.actor != 'github-classroom[bot]'",
         "    steps:",
         "    - name: Checkout code",
-        "      uses: actions/checkout@v4",
+        f"      uses: {uses('checkout')}",
+        "      with:",
+        "        persist-credentials: false",
         "    - name: Set up Python",
-        "      uses: actions/setup-python@v5",
+        f"      uses: {uses('setup-python')}",
         "      with:",
         f"        python-version: '{PYTHON}'",
-        "    - name: Install dependencies (CPU-only torch)",
+        "        cache: pip",
+        "        cache-dependency-path: |",  # the pinned torch is in this file: a new pin, a new cache
+        "          requirements.txt",
+        f"          {PATH}",
+        f"    - name: Install dependencies (CPU torch {TORCH_VERSION}, the release the course was validated with)",
         f"      run: {install_shell(quiet=True)}",
     ]
     for kata in katas:
         lines += [
             f"    - name: {kata.folder}",
             f"      id: {step_id(kata)}",
-            "      uses: classroom-resources/autograding-command-grader@v1",
+            f"      uses: {uses('command-grader')}",
             "      with:",
             f"        test-name: {_quote(f'{kata.folder}: {kata.title}')}",
             "        setup-command: ''",
@@ -64,7 +94,7 @@ def render(katas) -> str:
         ]
     lines += [
         "    - name: Autograding Reporter",
-        "      uses: classroom-resources/autograding-grading-reporter@v1",
+        f"      uses: {uses('reporter')}",
         "      env:",
         *(f'        {step_id(k).upper()}_RESULTS: "${{{{steps.{step_id(k)}.outputs.result}}}}"' for k in katas),
         "      with:",

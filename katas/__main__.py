@@ -7,7 +7,6 @@ student's language (--lang, else KATAS_LANG, else the locale variables); the tes
 from __future__ import annotations
 
 import argparse
-import contextlib
 import io
 import json
 import sys
@@ -92,28 +91,14 @@ def say(lang: str, key: str, **values) -> str:
     return TEXT[lang][key].format(**values)
 
 
-class _Keep:
-    """Keeps the run report of one in-process pytest run."""
-
-    report: RunReport | None = None
-
-    def pytest_sessionfinish(self, session) -> None:
-        from katas.harness.plugin import run_of
-
-        self.report = run_of(session.config).report
-
-
 def run(katas: list[Kata], lang: str = "en") -> RunReport:
     """Run the katas' tests in this process, quietly; return what they found."""
-    import pytest
+    from katas.harness.runner import run_in_process
 
-    keep = _Keep()
-    args = [*(str(KATAS_DIR / k.folder) for k in katas), f"--rootdir={KATAS_DIR.parent}", "-q", "-p", "no:cacheprovider"]
-    with contextlib.redirect_stdout(io.StringIO()):
-        pytest.main(args, plugins=[keep])
-    if keep.report is None:
-        raise SystemExit(say(lang, "no_run"))
-    return keep.report
+    try:
+        return run_in_process([KATAS_DIR / k.folder for k in katas], args=["-q"], output=io.StringIO())
+    except RuntimeError:
+        raise SystemExit(say(lang, "no_run")) from None
 
 
 def print_table(report: RunReport, katas: list[Kata]) -> None:

@@ -28,7 +28,7 @@ import types
 from pathlib import Path
 
 from .harness.hints import LESSONS
-from .harness.kata import KATAS_DIR, ROOT, Kata, all_katas
+from .harness.kata import KATAS_DIR, Kata, all_katas
 from .harness.report import RunReport
 from .harness.status import Status
 
@@ -102,11 +102,10 @@ class CheckReport(RunReport):
 
 
 class _Run:
-    """The plugin of one check: keeps only the chosen functions' tests, the report, and tracebacks."""
+    """The plugin of one check: keeps only the chosen functions' tests, and their tracebacks."""
 
     def __init__(self, functions: set[str] | None):
         self.functions = functions
-        self.report: RunReport | None = None
         self.tracebacks: dict[str, str] = {}  # nodeid -> what pytest would print for its failure
 
     def pytest_collection_modifyitems(self, config, items) -> None:
@@ -122,26 +121,21 @@ class _Run:
         if report.failed:
             self.tracebacks.setdefault(report.nodeid, report.longreprtext)
 
-    def pytest_sessionfinish(self, session) -> None:
-        from .harness.plugin import run_of
 
-        self.report = run_of(session.config).report
-
-
-def _run(kata: Kata, impl: str, functions: set[str] | None) -> _Run:
-    """Run a kata's tests (of ``functions``, or all) in this process against ``impl``, quietly."""
-    import pytest
+def _run(kata: Kata, impl: str, functions: set[str] | None) -> tuple[RunReport, _Run]:
+    """Run a kata's tests (of ``functions``, or all) in this process against ``impl``, quietly: the run
+    report, and the plugin that kept the failures' tracebacks."""
     import torch
+
+    from .harness.runner import run_in_process
 
     run, output = _Run(functions), io.StringIO()
     with torch.random.fork_rng():  # the tests seed torch: leave the notebook's random state alone
-        args = [str(KATAS_DIR / kata.folder), f"--impl={impl}", f"--rootdir={ROOT}", "-q", "--color=no",
-                "-p", "no:cacheprovider"]
-        with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
-            pytest.main(args, plugins=[run])
-    if run.report is None or not run.report.katas:
+        with contextlib.redirect_stderr(output):
+            ran = run_in_process([KATAS_DIR / kata.folder], impl, [run], ["-q", "--color=no"], output=output)
+    if not ran.katas:
         raise RuntimeError(f"the tests of {kata.folder} did not run; pytest said:\n{output.getvalue()[-3000:]}")
-    return run
+    return ran, run
 
 
 def check(kata: str, function: str | None = None, namespace: dict | None = None) -> CheckReport:
@@ -158,8 +152,8 @@ def check(kata: str, function: str | None = None, namespace: dict | None = None)
     if namespace is None:
         namespace = sys._getframe(1).f_globals
     with namespace_impl(namespace, LABEL) as impl:
-        run = _run(found, impl, None if function is None else {function})
-    report = CheckReport(**{f.name: getattr(run.report, f.name) for f in dataclasses.fields(RunReport)})
+        ran, run = _run(found, impl, None if function is None else {function})
+    report = CheckReport(**{f.name: getattr(ran, f.name) for f in dataclasses.fields(RunReport)})
     report.notes = stale(found, namespace) + in_the_file(found, report, namespace) + offer(found, report, namespace)
     show(report, found, run.tracebacks)
     return report
@@ -193,7 +187,7 @@ def in_the_file(kata: Kata, report: RunReport, namespace: dict) -> list[str]:
     if not written:
         return []
     impl = "student" if CHECKOUT_KATAS == KATAS_DIR else str(CHECKOUT_KATAS)
-    in_file = _run(kata, impl, set(written)).report.kata(kata.folder)
+    in_file = _run(kata, impl, set(written))[0].kata(kata.folder)
     file = f"katas/{kata.folder}/{kata.module}.py"
     notes = []
     for name in written:

@@ -7,17 +7,17 @@ in-process pays it once. Each run's state lives on its own config, so nested run
 from __future__ import annotations
 
 import ast
-import contextlib
 import io
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from katas.harness.kata import KATAS_DIR, ROOT, Kata
-from katas.harness.plugin import run_of
+from katas.harness.kata import KATAS_DIR, Kata
 from katas.harness.report import NAME_ERRORS, RunReport
+from katas.harness.runner import run_in_process
 from katas.harness.status import Outcome
+
 
 @dataclass
 class KataRun:
@@ -29,15 +29,6 @@ class KataRun:
 
     def tail(self, lines: int = 40) -> str:
         return "\n".join(self.output.splitlines()[-lines:])
-
-
-class _Keep:
-    """Keeps the harness's own report of the run: the gate judges by what the student would see."""
-
-    report: RunReport
-
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        self.report = run_of(session.config).report
 
 
 class _CatchFirst:
@@ -66,14 +57,10 @@ def overridden(mutant: Path) -> set[str]:
 
 
 def run_kata(kata: Kata, impl: str, *extra: str) -> KataRun:
-    keep, output = _Keep(), io.StringIO()
-    plugins: list[object] = [keep]
-    if impl.endswith(".py"):
-        plugins.append(_CatchFirst(overridden(Path(impl))))
-    args = [str(KATAS_DIR / kata.folder), f"--impl={impl}", f"--rootdir={ROOT}", "-p", "no:cacheprovider", *extra]
-    with contextlib.redirect_stdout(output):
-        pytest.main(args, plugins=plugins)
-    return KataRun(keep.report, output.getvalue())
+    plugins = [_CatchFirst(overridden(Path(impl)))] if impl.endswith(".py") else []
+    output = io.StringIO()
+    report = run_in_process([KATAS_DIR / kata.folder], impl, plugins, extra, output=output)
+    return KataRun(report, output.getvalue())
 
 
 @pytest.fixture(scope="session")
@@ -81,12 +68,25 @@ def kata_run():
     return run_kata
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # The classroom tests wait on subprocesses: last, so that those run while the gate works here.
-    items.sort(key=lambda item: item.path.name == "test_classroom.py")
+def pytest_configure(config: pytest.Config) -> None:
+    # tests that share a scenario share a pytest-xdist group (one build per gate run); without
+    # pytest-xdist the marker means nothing
+    config.addinivalue_line("markers", "xdist_group(name): tests that share a session scenario")
 
 
-def pytest_collection_finish(session: pytest.Session) -> None:
-    starters = {getattr(item.module, "start_background", None) for item in session.items} - {None}
-    for start in starters:
-        start()
+# --------------------------------------------------------------------------------------------------
+# The classroom scenarios (tests/scenarios.py), each built once, when a test first needs it.
+
+
+@pytest.fixture(scope="session")
+def scenario_root(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("classroom")
+
+
+@pytest.fixture(scope="session")
+def edition(scenario_root):
+    """The student edition, as `python -m classroom export` writes it: (its folder, its katas)."""
+    from classroom import export
+
+    folder = scenario_root / "edition"
+    return folder, export.build(folder)

@@ -3,8 +3,10 @@
 1. every kata's tests pass against the reference;
 2. against the untouched stubs no test passes, and each function reads "not started";
 3. every known-wrong solution (reference/NN_topic/mutants/*.py) fails an assertion of at least one
-   test (a mutant that only crashes, with a NameError say, is not caught);
-4. stubs and reference expose the same public names, signatures and docstrings, matching KATAS.md.
+   test (a mutant that only crashes, with a NameError say, is not caught), and every function has
+   at least two of them;
+4. stubs and reference expose the same public names, signatures and docstrings, matching KATAS.md,
+   and every public function of a stub is graded (kata.json) and tested.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from katas.harness.status import Outcome, Status
 
 KATAS = all_katas()
 MIN_MUTANTS = 8
+MIN_MUTANTS_PER_FUNCTION = 2
 KATAS_MD = Path(__file__).with_name("KATAS.md")  # vendored copy of the contract
 SHARED_KATAS_MD = ROOT.parent / "shared" / "KATAS.md"  # the original, beside an instructor checkout
 
@@ -45,6 +48,7 @@ def test_reference_passes_every_test(kata, kata_run):
     outcomes = run.outcomes()
     failed = sorted(nodeid for nodeid, outcome in outcomes.items() if outcome not in (Outcome.PASSED, Outcome.SKIPPED))
     assert outcomes and not failed, f"{kata.folder}: the reference fails {failed}\n{run.tail()}"
+    assert not uncovered(run.report.kata(kata.folder)), uncovered(run.report.kata(kata.folder))
     untested = [f.name for f in run.report.kata(kata.folder).functions if f.status is not Status.DONE]
     assert not untested, f"{kata.folder}: no passing test checks {untested}"
 
@@ -54,6 +58,7 @@ def test_stubs_pass_nothing(kata, kata_run):
     run = kata_run(kata, "student")
     passed = sorted(nodeid for nodeid, outcome in run.outcomes().items() if outcome is Outcome.PASSED)
     assert not passed, f"{kata.folder}: these tests pass on the untouched stubs: {passed}"
+    assert not uncovered(run.report.kata(kata.folder)), uncovered(run.report.kata(kata.folder))
     for function in run.report.kata(kata.folder).functions:
         status = function.status
         expected = Status.FAILING if function.name in kata.ships_with_bug else Status.NOT_STARTED
@@ -63,9 +68,68 @@ def test_stubs_pass_nothing(kata, kata_run):
         )
 
 
+def uncovered(result) -> str:
+    """'' when every function of a kata's run report has tests, else the gate's complaint."""
+    missing = [f.name for f in result.functions if not f.tests]
+    return (f"{result.folder}: no test covers {', '.join(missing)}: write tests marked "
+            f"@pytest.mark.checks({missing[0]!r}) in the kata's test module") if missing else ""
+
+
+def test_a_function_no_test_covers_is_named():
+    from katas.harness.report import FunctionResult, KataResult, TestResult
+
+    result = KataResult("99_new", "new", "new_ops", [FunctionResult("old", 1, [TestResult("t::a")]),
+                                                     FunctionResult("frobenius", 1)])
+    assert uncovered(result).startswith("99_new: no test covers frobenius: write tests marked "
+                                        "@pytest.mark.checks('frobenius')")
+
+
+def mutated(kata: Kata, mutant: Path) -> set[str]:
+    """The kata functions a mutant redefines: a def or class of that name, or one of their attributes
+    assigned (``Symmetric.forward = _forward``). One that replaces only a helper counts for none."""
+    names = set()
+    for node in ast.parse(mutant.read_text()).body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        for target in node.targets if isinstance(node, ast.Assign) else []:
+            while isinstance(target, ast.Attribute):
+                target = target.value
+            if isinstance(target, ast.Name):
+                names.add(target.id)
+    return names & set(kata.points)
+
+
+def too_few_mutants(kata: Kata, mutants: list[Path]) -> str:
+    """'' when every function of the kata has MIN_MUTANTS_PER_FUNCTION mutants, else the complaint."""
+    count = {function: 0 for function in kata.points}
+    for mutant in mutants:
+        for function in mutated(kata, mutant):
+            count[function] += 1
+    short = {function: n for function, n in count.items() if n < MIN_MUTANTS_PER_FUNCTION}
+    if not short:
+        return ""
+    return (f"{kata.folder}: every function needs at least {MIN_MUTANTS_PER_FUNCTION} known-wrong solutions "
+            f"(reference/{kata.folder}/mutants/*.py, each redefining the function with a real mistake); "
+            + ", ".join(f"{function} has {n}" for function, n in short.items()))
+
+
 @pytest.mark.parametrize("kata", by_kata())
 def test_kata_has_mutants(kata):
     assert len(mutants_of(kata)) >= MIN_MUTANTS, f"{kata.folder}: fewer than {MIN_MUTANTS} known-wrong solutions"
+    complaint = too_few_mutants(kata, mutants_of(kata))
+    assert not complaint, complaint
+
+
+def test_a_function_without_mutants_is_named(tmp_path):
+    kata = next(k for k in KATAS if k.folder == "03_einsum")
+    grown = Kata(kata.folder, kata.title, kata.module, {**kata.points, "frobenius": 1})
+    (tmp_path / "frobenius_squared.py").write_text('"""frobenius forgets the square root."""\n\n\n'
+                                                  "def frobenius(a):\n    return torch.einsum('ij,ij->', a, a)\n")
+    complaint = too_few_mutants(grown, [*mutants_of(kata), tmp_path / "frobenius_squared.py"])
+    assert complaint.endswith("each redefining the function with a real mistake); frobenius has 1"), complaint
+    assert "Symmetric" not in too_few_mutants(next(k for k in KATAS if k.folder == "05_parametrizations"),
+                                              mutants_of(next(k for k in KATAS if k.folder == "05_parametrizations"))), (
+        "a mutant that assigns Symmetric.forward counts for Symmetric")
 
 
 def why_not_caught(kata: Kata, mutant: Path, run) -> str:
@@ -126,11 +190,63 @@ def described(value: object) -> dict[str, tuple[str, str | None]]:
 @pytest.mark.parametrize("kata", by_kata())
 def test_stub_and_reference_expose_the_same_api(kata):
     stub, reference = public_api(kata, "student"), public_api(kata, "reference")
-    assert sorted(stub) == sorted(reference), f"{kata.folder}: public names differ between stub and reference"
+    difference = names_differ(f"{kata.folder}: the stub", stub, "the reference", reference)
+    assert not difference, difference
     for name in stub:
         assert described(stub[name]) == described(reference[name]), (
             f"{kata.folder}: {kata.module}.{name} differs between stub and reference (signature or docstring)"
         )
+
+
+def names_differ(one: str, first, other: str, second) -> str:
+    """'' when both hold the same names, else which names each lacks (never a positional diff)."""
+    only_first = [name for name in first if name not in second]
+    only_second = [name for name in second if name not in first]
+    said = [f"{name} is in {one} but not in {other}" for name in only_first]
+    said += [f"{name} is in {other} but not in {one}" for name in only_second]
+    return "; ".join(said)
+
+
+def test_names_differ_names_the_name_that_differs():
+    assert names_differ("the stub", ["matmul", "frobenius", "trace"], "the reference", ["matmul", "trace"]) == \
+        "frobenius is in the stub but not in the reference"
+    assert names_differ("kata.json", ["a", "b"], "KATAS.md", ["b", "a", "c"]) == "c is in KATAS.md but not in kata.json"
+    assert names_differ("x", ["a"], "y", ["a"]) == ""
+
+
+def stub_functions(path: Path) -> list[str]:
+    """The public functions and classes a stub module defines, in order (read, not imported)."""
+    return [node.name for node in ast.parse(path.read_text()).body
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and not node.name.startswith("_")]
+
+
+def ungraded(kata: Kata, stub: Path, contract_names: list[str]) -> str:
+    """'' when every public function of the stub is in kata.json and KATAS.md, else the complaint."""
+    functions = stub_functions(stub)
+    said = [f"{name} is in {stub.name} but not in kata.json's points, so nothing grades it" for name in functions
+            if name not in kata.points]
+    said += [f"{name} is in {stub.name} but not in KATAS.md's table" for name in functions if name not in contract_names]
+    return f"{kata.folder}: " + "; ".join(said) if said else ""
+
+
+@pytest.mark.parametrize("kata", by_kata())
+def test_every_public_function_of_a_stub_is_graded(kata):
+    _, cells = contract()[kata.folder]
+    names = [re.match(r"(?:class )?(\w+)", api)[1] for api, _ in cells]
+    complaint = ungraded(kata, ROOT / "katas" / kata.folder / f"{kata.module}.py", names)
+    assert not complaint, complaint
+
+
+def test_an_unlisted_function_is_named(tmp_path):
+    kata = next(k for k in KATAS if k.folder == "03_einsum")
+    stub = tmp_path / f"{kata.module}.py"
+    stub.write_text((ROOT / "katas" / kata.folder / stub.name).read_text()
+                    + '\n\ndef frobenius(a):\n    """The Frobenius norm."""\n    raise NotImplementedError\n')
+    _, cells = contract()[kata.folder]
+    names = [re.match(r"(?:class )?(\w+)", api)[1] for api, _ in cells]
+    assert ungraded(kata, stub, names) == (
+        "03_einsum: frobenius is in einsum_ops.py but not in kata.json's points, so nothing grades it; "
+        "frobenius is in einsum_ops.py but not in KATAS.md's table")
 
 
 def contract() -> dict[str, tuple[str, list[str]]]:
@@ -173,7 +289,9 @@ def test_api_matches_katas_md(kata):
     module, cells = contract()[kata.folder]
     assert kata.module == module, f"{kata.folder}/kata.json names module {kata.module}, KATAS.md says {module}"
     names = [re.match(r"(?:class )?(\w+)", api)[1] for api, _ in cells]
-    assert list(kata.points) == names, f"{kata.folder}/kata.json functions differ from KATAS.md's table (names or order)"
+    difference = names_differ(f"{kata.folder}/kata.json", list(kata.points), "KATAS.md's table", names)
+    assert not difference, difference
+    assert list(kata.points) == names, f"{kata.folder}/kata.json lists its functions in another order than KATAS.md's table"
     reference = public_api(kata, "reference")
     for name, (api, behaviour) in zip(names, cells):
         value = reference[name]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import textwrap
 
 import pytest
@@ -310,3 +311,19 @@ def test_signum_without_no_grad_shows_one_failure_a_count_and_the_fix(tmp_path, 
     assert run.output.count("_ test_signum") == 1, "one full failure for Signum"
     assert f"{signum.count(Outcome.FAILED) - 1} also failed" in run.output.splitlines()[-1]
     assert "torch.no_grad()" in run.output.split("kata hint")[1]
+
+
+def test_a_looping_function_costs_one_time_limit_and_its_other_tests_fail_at_once(toy, pytester):
+    """One test of double runs past its limit: it fails saying where the loop was, double's other
+    tests fail at once (not another limit each), and half is judged as usual."""
+    looping = "def double(x):\n    while True:\n        try:\n            pass\n        except Exception:\n            pass\n\n\n" \
+              "def half(x):\n    return x / 2\n"
+    (pytester.path / "looping" / "01_toy").mkdir(parents=True)
+    (pytester.path / "looping" / "01_toy" / "toy.py").write_text(looping)
+    result, report = toy("looping", "-o", "timeout=1", "--device", "cpu")
+    assert statuses(report) == {"double": Status.FAILING, "half": Status.DONE}
+    first, second = report.kata("01_toy").function("double").tests
+    assert re.search(r"still running after this test's 1 s limit, at toy\.py:\d in double", first.message), first.message
+    assert first.error == "TestTimedOut"
+    assert "not run: an earlier test of double timed out" in second.message, second.message
+    assert result.duration < 8, "the second test of double waited out a limit of its own"

@@ -15,6 +15,15 @@ class ForbiddenCallError(BaseException):
     """
 
 
+class TestTimedOut(BaseException):
+    """A kata test ran past its time limit; the message says where the code was.
+
+    A BaseException, so that an ``except Exception`` inside the loop cannot swallow it.
+    """
+
+    __test__ = False  # not a test class, whatever its name says
+
+
 class KataLoadError(Exception):
     """The kata module is missing or could not be imported; ``summary`` is one readable line."""
 

@@ -18,13 +18,13 @@ from typing import Callable
 import pytest
 import torch
 
-from .errors import ForbiddenCallError, KataFailure, KataLoadError, MissingName
+from .errors import ForbiddenCallError, KataFailure, KataLoadError, MissingName, TestTimedOut
 from .kata import ROOT, Kata
 from .status import Outcome
 
 HARNESS = Path(__file__).resolve().parent
 # Failures whose message is the whole story: shown as that message, without a traceback.
-SELF_EXPLAINING = (KataFailure, ForbiddenCallError)
+SELF_EXPLAINING = (KataFailure, ForbiddenCallError, TestTimedOut)
 
 # torch's and Python's wording of the errors students meet most, and what each means: the cause and
 # where to look, never the line to write.
@@ -143,7 +143,7 @@ def summarize(excinfo: pytest.ExceptionInfo, kata: Kata, checked: str, sources: 
     first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
     if by and failing(by):
         return Summary(Outcome.BLOCKED, f"{where}: blocked by {by}, which fails here: {first}", by)
-    if not by and not isinstance(error, ForbiddenCallError):
+    if not by and not isinstance(error, (ForbiddenCallError, TestTimedOut)):
         called = sorted(name for name in calls() if failing(name))
         if called:
             by = called[0]

@@ -17,11 +17,13 @@ import torch
 from _pytest.skipping import evaluate_skip_marks
 
 from . import feedback, table
-from .errors import KataLoadError
+from .clip import clip
+from .errors import KataFailure, KataLoadError, TestTimedOut
 from .kata import KATAS_DIR, Kata, kata_of
 from .loader import Session, resolve_impl, running
 from .report import NAME_ERRORS, FunctionResult, KataResult, RunReport, TestResult
 from .status import Outcome, Status, still_handed_out
+from .timeouts import Timer
 
 RUN = pytest.StashKey["KataRun"]()
 CHECKS = pytest.StashKey[tuple[Kata, str]]()  # on each kata test item: its kata and function
@@ -114,11 +116,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report.kata_handed_out = function in run_of(item.config)._as_handed_out(kata)
     if not hasattr(report, "kata_message"):
         located = feedback.located(call.excinfo, kata, run_of(item.config).session.source_files())
-        report.kata_message = (located or call.excinfo.exconly())[:2000]
-        hint = feedback.torch_hint(report.kata_message)
+        message = located or call.excinfo.exconly()
+        hint = feedback.torch_hint(message)
         if hint:
             report.sections.append(("kata hint", hint))
-            report.kata_message += f"\nHint: {hint}"
+            message += f"\nHint: {hint}"
+        report.kata_message = clip(message)
     run_of(item.config).note_failure(item, report)
     return report
 
@@ -144,6 +147,8 @@ class KataRun:
         self._failures: dict[tuple[str, str], list[pytest.TestReport]] = {}  # (kata, function) -> failed reports
         self._katas: dict[str, Kata] = {}  # folder -> the katas this run collected tests of
         self._handed_out: dict[str, list[str]] = {}  # folder -> its buggy functions still as handed out
+        self._timer = Timer()
+        self._timed_out: dict[tuple[str, str], str] = {}  # (kata, function) -> the test that ran out of time
         config.stash[RUN] = self
 
     # -- setup and teardown of the run -----------------------------------------------------------
@@ -209,6 +214,28 @@ class KataRun:
         with running(self.session, f"{checks[0].module}.{checks[1]}" if checks else "kata code"):
             yield
 
+    @pytest.hookimpl(tryfirst=True, optionalhook=True)
+    def pytest_timeout_set_timer(self, item: pytest.Item, settings) -> bool | None:
+        """pytest-timeout resolved this test's limit; a kata test's is fired by the harness."""
+        checks = item.stash.get(CHECKS, None)
+        if checks is None or settings.method != "signal":
+            return None
+        what = f"{checks[0].module}.{checks[1]}"
+        return self._timer.start(item, settings.timeout, what, self.session.source_files) or None
+
+    @pytest.hookimpl(tryfirst=True, optionalhook=True)
+    def pytest_timeout_cancel_timer(self, item: pytest.Item) -> bool | None:
+        return self._timer.cancel(item) or None
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_call(self, item: pytest.Item) -> None:
+        """A function that has run out of time once fails its other tests at once: one loop, one limit."""
+        checks = item.stash.get(CHECKS, None)
+        earlier = self._timed_out.get((checks[0].folder, checks[1])) if checks else None
+        if earlier:
+            raise KataFailure(f"{checks[0].module}.{checks[1]}: not run: an earlier test of {checks[1]} timed out "
+                              f"({earlier.split('::')[-1]})")
+
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> pytest.TestReport | None:
         """Kata failures that explain themselves get a one-line report, made before pytest spends
@@ -216,6 +243,8 @@ class KataRun:
         if not _failed(item, call):
             return None
         kata, function = item.stash[CHECKS]
+        if call.excinfo.errisinstance(TestTimedOut):
+            self._timed_out.setdefault((kata.folder, function), item.nodeid)
         summary = feedback.summarize(call.excinfo, kata, function, self.session.source_files(),
                                      lambda name: self._failing(kata, name), lambda: self._calls(kata, function))
         if summary is None:
@@ -229,7 +258,10 @@ class KataRun:
         return report
 
     def _calls(self, kata: Kata, function: str) -> set[str]:
-        """The other kata functions the checked one's code names (blocked-by reads them)."""
+        """The other kata functions the checked one's code names (blocked-by reads them); none once the
+        function has run out of time (its own loop, whatever it calls)."""
+        if (kata.folder, function) in self._timed_out:
+            return set()
         try:
             return feedback.kata_calls(getattr(self.session.module(kata), function, None), kata, function)
         except KataLoadError:
@@ -283,7 +315,7 @@ class KataRun:
         if report.failed:
             result.outcome = getattr(report, "kata_outcome", None) or Outcome.FAILED
             result.error = getattr(report, "kata_error", "")
-            result.message = getattr(report, "kata_message", "") or str(report.longrepr)[-2000:]
+            result.message = clip(getattr(report, "kata_message", "") or str(report.longrepr))
             result.blocked_by = getattr(report, "kata_blocked_by", "")
             if result.outcome is Outcome.BROKEN:
                 kata.broken = result.message

@@ -2,9 +2,12 @@
 passed on every call, while a function is wrong (the report is rewritten in place: nothing the
 snapshot holds is rebound).
 
-Defeated by: pytest's own report of every test phase reaches the grader's evidence through the audit
-hook, and a test the harness says passed must have passed there too.
-Reason: tampered: the harness's report says
+Defeated by: the harness fires each test's time limit itself, and its signal handler holds no pytest
+object: the attack finds no report to rewrite, and the wrong function fails as it should. (Were the
+report reached, pytest's own report of every test phase reaches the grader's evidence through the
+audit hook, and a test the harness says passed must have passed there too.)
+Score: 14
+Reason: einsum_ops.diagonal: the result for shapes .* has wrong values
 """
 
 import signal as _signal

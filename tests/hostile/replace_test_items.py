@@ -1,9 +1,12 @@
 """Attack: reach pytest's collected items through pytest-timeout's signal handler (its closure holds
 the running item, no gc or frames needed) and replace every test function with one that passes.
 
-Defeated by: the snapshot holds the collected items: their test functions, parameters, markers and
-which kata function each checks.
-Reason: tampered: changed test item
+Defeated by: the harness fires each test's time limit itself, and its signal handler holds no pytest
+object: the attack finds no item to replace, and its wrong trace fails as it should. (Were the items
+reached, the snapshot holds them: their test functions, parameters, markers and the kata function
+each checks.)
+Score: 14
+Reason: einsum_ops.trace: the result for shapes .* has wrong values
 """
 
 import signal as _signal

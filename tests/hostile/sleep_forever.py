@@ -1,9 +1,9 @@
 """Attack: sleep forever inside a function (no CPU used, so no CPU limit fires).
 
-Graded as the student sees it: the per-test timeout (pytest-timeout, the shipped `timeout`) fails
-that function's tests; the other functions keep their points.
+Graded as the student sees it: the first of its tests fails at the per-test limit (the shipped
+`timeout`), saying where it was, and its other tests fail at once; the other functions keep their points.
 Score: 14
-Reason: Timeout
+Reason: still running after this test.s 10 s limit
 """
 
 import time as _time

@@ -1,19 +1,15 @@
-"""The kata job: one process (under bwrap, PID 1 of namespaces of its own) that runs one kata's tests
-in-process and sends the harness's run report, with what it saw of tampering, to its watcher
-(``pool``).
+"""The kata job: one process (in the sandbox, PID 1 of namespaces of its own) that runs one kata's tests
+in-process and sends the harness's run report, with what it saw of tampering, to its watcher.
 
-What runs before any kata code: the job's private folder (its scratch working directory and its copy
-of the kata module), its limits, the snapshot and the audit hook (``sandbox``); collection loads no
-kata code (the harness's proxy loads it at a test's first use). The result travels over a pipe that
-only this process holds, framed with a secret its watcher gave it and that kata code cannot read
-without the frames the audit hook refuses; anything else on that pipe is tampering.
+What runs before any kata code: the job joins its memory cgroup, takes its private folder (its
+working directory and its copy of the kata module), its limits, the snapshot and the audit hook
+(``tamper``, ``audit``); collection loads no kata code (the harness's proxy loads it at a test's first
+use). Everything it says on its channel is signed with a secret its watcher gave it (``protocol``).
 """
 
 from __future__ import annotations
 
-import base64
 import functools
-import json
 import os
 import resource
 import signal
@@ -24,11 +20,15 @@ from pathlib import Path
 from sys import audit
 from types import FunctionType
 
-from .sandbox import SANDBOX_AREA, Evidence, drop_privileges, enter_job, install_audit, policy_for
+from .audit import install_audit, policy_for
+from .isolation import Isolation
+from .memory import JobMemory
+from .protocol import Exit, frame, line
+from .spec import JobSpec, PlannedTest
+from .tamper import Evidence
 
-DONE = 83  # a job's own "finished" exit status; 0 (what os._exit(0) gives) is never taken for success
 PYTEST_ARGS = [
-    "-p", "no:cacheprovider", "-p", "pytest_timeout", "-q", "--no-header", "-rN",
+    "-p", "pytest_timeout", "-q", "--no-header", "-rN",
     # -s: kata output goes straight to the watcher, which keeps its head and tail (no capture files)
     "-s",
     # --tb=native: pytest's own traceback rendering costs ~0.1 s per failing test
@@ -39,39 +39,35 @@ CHECKED_HELPERS = "katas.harness.checks"  # the test modules' assertion helpers:
 REBASING = ("setattr", "delattr", "setitem", "delitem", "undo")  # pytest's monkeypatch, used by tests
 
 
-def job_main(spec: dict, nonce: str, channel: int, isolated: bool, pristine: str, runtime: str) -> None:
-    """Run the job's tests and send the result on ``channel``; never returns (exit status DONE when it
-    finished). fds 0-2 are set up by the watcher; ``channel`` is the only other one open."""
-    code = 70
+def job_main(spec: JobSpec, secret: bytes, channel: int, isolation: Isolation, config: dict,
+             memory: JobMemory) -> None:
+    """Run the job's tests and send the result on ``channel``; never returns. fds 0-2 are set up by
+    the watcher; ``channel`` is the only other one open."""
+    code = Exit.SETUP_FAILED
     try:
-        area = SANDBOX_AREA if isolated else spec["area"]
-        if isolated:
-            enter_job(spec["disk_mb"])
-        else:
-            os.setsid()  # its own process group, which the watcher kills at the end
-        impl = _prepare(Path(area), spec, pristine)
-        if isolated:
-            drop_privileges()
-        _set_limits(spec, isolated)
-        _send(channel, b"ready\n")
-        exit_code, payload = _run(spec, channel, impl, area, pristine, runtime)
+        memory.join()
+        isolation.enter(spec.area, spec.limits.disk_mb)
+        area = isolation.area(spec.area)
+        impl = _prepare(Path(area), spec, config["pristine"])
+        isolation.lock_down()
+        _set_limits(spec, isolation)
+        code = Exit.CRASHED
+        payload = _run(spec, channel, secret, impl, area, config, isolation)
         sys.stdout.flush()
         sys.stderr.flush()
-        body = json.dumps(payload).encode()
-        _send(channel, f"result {len(body)} {nonce}\n".encode() + body)
-        code = DONE
+        _send(channel, frame(secret, payload))
+        code = Exit.DONE
     except BaseException:
         try:
             traceback.print_exc()
             sys.stderr.flush()
         except BaseException:
             pass
-        code = 71
     finally:
         os._exit(code)
 
 
-def _prepare(area: Path, spec: dict, pristine: str) -> str:
+def _prepare(area: Path, spec: JobSpec, pristine: str) -> str:
     """The job's folder: work/ (its working directory) and impl/NN_topic/<module>.py, both writable."""
     work = area / "work"
     work.mkdir(parents=True, exist_ok=True)
@@ -80,51 +76,55 @@ def _prepare(area: Path, spec: dict, pristine: str) -> str:
     for name in ("KATA_IMPL", "PYTEST_ADDOPTS", "PYTHONSTARTUP"):
         os.environ.pop(name, None)
     tempfile.tempdir = str(area)
-    if spec["kind"] != "kata":
+    if spec.kind != "kata":
         return str(Path(pristine) / "katas")  # collecting: the handed-out stubs (collection runs no kata code)
-    folder = area / "impl" / spec["folder"]
+    folder = area / "impl" / spec.folders[0]
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{spec['module']}.py").write_bytes(base64.b64decode(spec["source"]))
+    (folder / f"{spec.module}.py").write_bytes(spec.source)
     return str(area / "impl")
 
 
-def _set_limits(spec: dict, isolated: bool) -> None:
+def _set_limits(spec: JobSpec, isolation: Isolation) -> None:
     """No core files, and (without a private tmpfs) a cap per file; memory, processes and disk are
     watched from outside (an address-space limit would break CUDA, which reserves huge virtual
-    ranges), CPU time is set once the tests are collected (``Recorder``)."""
-    if spec["kind"] != "kata":
+    ranges); CPU time is set once the tests are collected (``Recorder``)."""
+    if spec.kind != "kata":
         return
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    if not isolated:  # no private tmpfs: a cap per file instead (writes past it fail, nothing dies)
-        size = spec["disk_mb"] << 20
+    if not isolation.isolated:  # no private tmpfs: a cap per file instead (writes past it fail, nothing dies)
+        size = spec.limits.disk_mb << 20
         resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 
 
-def _run(spec: dict, channel: int, impl: str, area: str, pristine: str, runtime: str) -> tuple[int, dict]:
-    import pytest
+def _run(spec: JobSpec, channel: int, secret: bytes, impl: str, area: str, config: dict,
+         isolation: Isolation) -> dict:
     import torch
 
+    from katas.harness.runner import run_in_process
+
     torch.set_num_threads(1)
-    kata = spec["kind"] == "kata"
+    kata = spec.kind == "kata"
+    pristine = Path(config["pristine"])
     evidence = Evidence()
-    recorder = Recorder(spec, channel)
+    recorder = Recorder(spec, channel, secret)
     if kata:
         _route_monkeypatch()
         evidence.snapshot.take_core()
-        install_audit(policy_for(area, pristine, runtime, spec.get("deny_read", ())), evidence, job_main.__code__)
-    args = [*(str(Path(pristine) / "katas" / folder) for folder in spec["folders"]),
-            "--impl", impl, "--rootdir", pristine, "-c", str(Path(pristine) / "pyproject.toml"), *PYTEST_ARGS]
-    if spec.get("test_timeout_s") is not None:
-        args += ["-o", f"timeout={spec['test_timeout_s']:g}"]
+        install_audit(policy_for(area, str(pristine), config["runtime"], spec.deny_read, isolation.isolated),
+                      evidence, job_main.__code__)
+    args = ["-c", str(pristine / "pyproject.toml"), *PYTEST_ARGS]
+    if spec.limits.test_timeout_s is not None:
+        args += ["-o", f"timeout={spec.limits.test_timeout_s:g}"]
     if not kata:
         args.append("--collect-only")
-    exit_code = int(pytest.main(args, plugins=[recorder]))
-    if kata:
-        evidence.checkpoint("at the end of the run")
-    report = recorder.kept[0].to_json() if recorder.kept else None
-    return exit_code, {"exit": exit_code, "report": report, "violations": list(evidence.violations),
-                       "outcomes": evidence.outcomes}
+    report = run_in_process([pristine / "katas" / folder for folder in spec.folders], impl, [recorder], args,
+                            rootdir=pristine)
+    if not kata:
+        return {"exit": recorder.exit_status[0], "report": report.to_json(), "plan": recorder.plan}
+    evidence.checkpoint("at the end of the run")
+    return {"exit": recorder.exit_status[0], "report": report.to_json(), "violations": list(evidence.violations),
+            "outcomes": evidence.outcomes}
 
 
 def _send(channel: int, data: bytes) -> None:
@@ -134,29 +134,43 @@ def _send(channel: int, data: bytes) -> None:
 
 
 class Recorder:
-    """A pytest plugin beside the harness's: it tells the watcher how far the run is, marks the
-    checkpoints, and keeps the harness's run report. Its state lives in containers made before the
-    snapshot, so that the snapshot can hold them fixed."""
+    """A pytest plugin beside the harness's: it plans the tests (collect jobs), says on the channel
+    how far the run is (signed), marks the checkpoints, and keeps pytest's exit status. Its state
+    lives in containers made before the snapshot, so that the snapshot can hold them fixed."""
 
-    def __init__(self, spec: dict, channel: int):
+    def __init__(self, spec: JobSpec, channel: int, secret: bytes):
         self.spec = spec
-        self.kata = spec["kind"] == "kata"
+        self.kata = spec.kind == "kata"
         self.channel = channel
+        self.secret = secret
+        self.index: dict[str, int] = {}  # nodeid -> its place in the plan
+        self.plan: list[dict] = []  # collect jobs: every test, as planned
         self.skipped = [""]  # the test whose setup skipped: it ran no kata code, nothing to check after it
-        self.kept: list = []  # the harness's run report, at the end
+        self.exit_status = [-1]  # pytest's, at the end
+
+    @staticmethod
+    def planned(item) -> PlannedTest:
+        from _pytest.skipping import evaluate_skip_marks
+
+        from katas.harness.timeouts import limit_of
+
+        marker = item.get_closest_marker("checks")
+        function = marker.args[0] if marker and marker.args else ""
+        return PlannedTest(item.nodeid, function, limit_of(item), evaluate_skip_marks(item) is None)
 
     def pytest_collection_finish(self, session) -> None:
-        _send(self.channel, f"collected {len(session.items)}\n".encode())
+        self.index.update((item.nodeid, number) for number, item in enumerate(session.items))
+        if not self.kata:
+            self.plan += [vars(self.planned(item)) for item in session.items]
+        _send(self.channel, line(self.secret, "collected", len(session.items)))
         if self.kata:
-            from .pool import budget
-
-            cpu = max(1, int(budget(self.spec, len(session.items))[1]))
+            cpu = max(1, int(self.spec.cpu_s))
             resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))  # the hard limit: SIGKILL, even as PID 1
             _check_before_helpers(session)
             audit("classroom.baseline", session, self)
 
     def pytest_runtest_logstart(self, nodeid, location) -> None:
-        _send(self.channel, b"start\n")
+        _send(self.channel, line(self.secret, "start", self.index[nodeid]))
 
     def pytest_runtest_logreport(self, report) -> None:
         if not self.kata:
@@ -168,14 +182,12 @@ class Recorder:
             audit("classroom.checkpoint", f"after {report.nodeid.split('::')[-1]}", False)
 
     def pytest_runtest_logfinish(self, nodeid, location) -> None:
-        _send(self.channel, b"end\n")
+        _send(self.channel, line(self.secret, "end", self.index[nodeid]))
         if self.kata and self.skipped[0] != nodeid:
             audit("classroom.checkpoint", f"after the teardown of {nodeid.split('::')[-1]}")
 
-    def pytest_sessionfinish(self, session) -> None:
-        from katas.harness.plugin import run_of
-
-        self.kept.append(run_of(session.config).report)
+    def pytest_sessionfinish(self, session, exitstatus) -> None:
+        self.exit_status[0] = int(exitstatus)
 
 
 def _check_before_helpers(session) -> None:
@@ -219,4 +231,3 @@ def _rebasing(method, name: str):
             audit("classroom.monkeypatch", name, True)
 
     return rebasing
-

@@ -15,12 +15,11 @@ import time
 from pathlib import Path
 
 from katas.harness import hints
-from katas.harness.kata import KATAS_DIR, ROOT, Kata, all_katas
+from katas.harness.kata import FIRST_KATA, KATAS_DIR, ROOT, Kata, all_katas
 from katas.harness.report import FunctionResult, RunReport
 from katas.harness.status import Status
 
 POLL_SECONDS = 0.5
-FIRST_KATA = "03_einsum"  # where a student who has started nothing begins (the READMEs say so too)
 # The harness plugin records here (pytest's cache, `config.cache.set`) which kata a plain `pytest katas/NN`
 # run checked; graders and the gate run without the cache, so only the student's own runs count.
 LAST_RUN = Path(".pytest_cache") / "v" / "katas" / "last_run"

@@ -21,8 +21,6 @@ import ast
 import json
 import re
 import textwrap
-from pathlib import Path
-
 import pytest
 
 import katas.__main__ as cli

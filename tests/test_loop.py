@@ -26,7 +26,7 @@ import pytest
 
 import katas.__main__ as cli
 from katas.harness import described
-from katas.harness.kata import KATAS_DIR, ROOT, all_katas, load_kata
+from katas.harness.kata import KATAS_DIR, ROOT, all_katas
 from katas.harness.status import Status, as_shown, still_handed_out
 
 KATAS = {kata.folder: kata for kata in all_katas()}
@@ -136,8 +136,13 @@ def test_an_unexpected_exception_names_the_line_and_the_call(tmp_path, kata_run)
 
 
 def test_watch_prints_where_an_unexpected_exception_came_from(tmp_path, monkeypatch, capsys):
+    from katas.harness import runner
+
     module = implementation(tmp_path, EINSUM, AMBIGUOUS, base="katas")
-    monkeypatch.setenv("KATA_IMPL", str(tmp_path))  # the in-process runs test this folder, not katas/
+    in_process = runner.run_in_process
+    # watch's in-process runs test this folder instead of katas/
+    monkeypatch.setattr(runner, "run_in_process", lambda paths, impl="student", *args, **options:
+                        in_process(paths, str(tmp_path), *args, **options))
     monkeypatch.setattr(cli.time, "sleep", lambda seconds: None)
     assert cli.main(["watch", "03_einsum", "--stop-after", "1", "--lang", "en"]) == 0
     out = capsys.readouterr().out
@@ -194,7 +199,7 @@ def test_a_nan_through_a_range_check_is_said_as_a_library_error(tmp_path, kata_r
     line = module.read_text().splitlines().index("    k = round(sparsity * numel)") + 1
     run = kata_run(SPARSITY, str(tmp_path), "-k", "random_mask and rejects")
     message = run.report.kata(SPARSITY.folder).function("random_mask").first_failure.message
-    assert (f"raised ValueError('cannot convert float NaN to integer') for sparsity=nan" in message
+    assert ("raised ValueError('cannot convert float NaN to integer') for sparsity=nan" in message
             and f"no check of its own raised it: a call at {module}:{line}: k = round(sparsity * numel) did"
             in message and "a NaN passes every check" in message), message
 

@@ -13,6 +13,7 @@ from pathlib import Path
 KATAS_DIR = Path(__file__).resolve().parent.parent
 ROOT = KATAS_DIR.parent
 KATA_FOLDER = re.compile(r"\d\d_[a-z0-9_]+")
+FIRST_KATA = "03_einsum"  # the model kata, where a student who has started nothing begins
 
 
 @dataclass(frozen=True)

@@ -239,15 +239,15 @@ def _write_report(grades: list[dict], path: Path) -> int:
 
 
 def _check(args) -> int:
-    from . import gradebook
+    from . import feedback
 
     folders = [Path(k).name for k in args.katas]
     here = Path.cwd()
     with tempfile.TemporaryDirectory(prefix="katas-check-") as work:
         (grade,) = core.grade([here], here, Path(work), limits=Limits.from_args(args), only=folders)
-    print(gradebook.feedback(grade))
+    print(feedback.log_text(grade))
     done = all(f.status is Status.DONE for k in grade.katas for f in k.functions)
-    print(f"{'PASS' if done else 'FAIL'}: {grade.score}/{gradebook.plural(grade.max_score, 'point')}"
+    print(f"{'PASS' if done else 'FAIL'}: {grade.score}/{feedback.plural(grade.max_score, 'point')}"
           + ("" if done else " (this step passes only when every function of the kata is done)"))
     return 0 if done else 1
 

@@ -63,9 +63,11 @@ class Policy:
     grading_tree: str  # read-only to kata code
     deny: tuple[str, ...] = ()  # folders kata code may neither read nor write (without the sandbox)
     scratch: tuple[str, ...] = ()  # without the sandbox: /tmp, written as it would be locally
+    scratch_mb: int = 0  # without the sandbox: what its files in /tmp may hold together
 
 
-def policy_for(area: str, grading_tree: str, runtime: str, deny=(), isolated: bool = True) -> Policy:
+def policy_for(area: str, grading_tree: str, runtime: str, deny=(), isolated: bool = True,
+               disk_mb: int = 0) -> Policy:
     def prefix(path: str) -> str:
         return os.path.realpath(path).rstrip(os.sep) + os.sep
 
@@ -78,7 +80,7 @@ def policy_for(area: str, grading_tree: str, runtime: str, deny=(), isolated: bo
     stdlib = {prefix(paths["stdlib"]), prefix(paths["platstdlib"]), "<frozen "}
     scratch = () if isolated else tuple({prefix("/tmp"), prefix(os.environ.get("TMPDIR", "/tmp"))})
     return Policy(prefix(area), tuple(sorted(trusted)), tuple(sorted(stdlib)), prefix(grading_tree),
-                  tuple(prefix(p) for p in deny), scratch)
+                  tuple(prefix(p) for p in deny), scratch, disk_mb)
 
 
 # Standard-library code that asks for a frame only to read a name or a line from it, and hands no frame
@@ -114,6 +116,17 @@ def frame_users() -> dict:
     return found
 
 
+def scratch_mb(paths: list[str]) -> float:
+    """What the files a job wrote outside its folder (/tmp, without the sandbox) hold now, in MiB."""
+    total = 0
+    for path in paths:
+        try:
+            total += os.lstat(path).st_size
+        except OSError:
+            pass
+    return total / (1 << 20)
+
+
 def stack_without_frames(context: int = 1) -> list[inspect.FrameInfo]:
     """inspect.stack() in a grading job: the same names, files and lines, and no frame objects."""
     entries = traceback.extract_stack()[:-1]
@@ -128,7 +141,7 @@ def install_audit(policy: Policy, evidence: Evidence, bottom=None) -> None:
     from sys import _getframe
 
     getpid, realpath, get_ident = os.getpid, os.path.realpath, threading.get_ident
-    violations, snapshot = evidence.violations, evidence.snapshot
+    violations, snapshot, scratch_files = evidence.violations, evidence.snapshot, evidence.scratch_files
     trusted, stdlib, area = policy.trusted, policy.stdlib, policy.area
     users = frame_users()
     busy: set[int] = set()  # threads inside the hook (its own frame lookups raise events too)
@@ -219,6 +232,10 @@ def install_audit(policy: Policy, evidence: Evidence, bottom=None) -> None:
                        f"next to its own module and in /tmp")
             if writing and folder.startswith(policy.grading_tree):
                 refuse(f"tried to write {real} (the grading tree)")
+            if writing and not mine and real not in scratch_files:  # a file of its own in /tmp, without the sandbox
+                if scratch_mb(scratch_files) >= policy.scratch_mb:
+                    refuse(f"filled its scratch space: wrote more than {policy.scratch_mb} MiB in /tmp")
+                scratch_files.append(real)
             if (folder.startswith("/proc/") or real.endswith("/mem")) and not own_status(real) and kata_driven(frame):
                 refuse(f"tried to read {real} (the grader's process)")
 

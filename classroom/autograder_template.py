@@ -111,7 +111,7 @@ def grade(started_at: str, argv: list[str] | None) -> tuple[dict, str, str]:
     submission = Path.cwd()
     sys.path[:0] = [str(HERE), str(HERE / "pristine")]  # the grading runtime, and the harness it grades with
     ensure_dependencies()
-    from classroom import core, gradebook
+    from classroom import core, feedback
     from classroom.spec import Limits
 
     parser = argparse.ArgumentParser(description="grade the checkout in the working directory")
@@ -137,7 +137,7 @@ def grade(started_at: str, argv: list[str] | None) -> tuple[dict, str, str]:
                 "status": f.status,
                 "message": message[:500],
             })
-    return envelope(tests, started_at), gradebook.feedback(grade), gradebook.release_body(grade)
+    return envelope(tests, started_at), feedback.log_text(grade), feedback.release_body(grade)
 
 
 def envelope(tests: list[dict], started_at: str) -> dict:

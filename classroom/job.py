@@ -20,7 +20,7 @@ from pathlib import Path
 from sys import audit
 from types import FunctionType
 
-from .audit import install_audit, policy_for
+from .audit import install_audit, policy_for, scratch_mb
 from .isolation import Isolation
 from .memory import JobMemory
 from .protocol import Exit, frame, line
@@ -111,8 +111,8 @@ def _run(spec: JobSpec, channel: int, secret: bytes, impl: str, area: str, confi
     if kata:
         _route_monkeypatch()
         evidence.snapshot.take_core()
-        install_audit(policy_for(area, str(pristine), config["runtime"], spec.deny_read, isolation.isolated),
-                      evidence, job_main.__code__)
+        install_audit(policy_for(area, str(pristine), config["runtime"], spec.deny_read, isolation.isolated,
+                                 spec.limits.disk_mb), evidence, job_main.__code__)
     args = ["-c", str(pristine / "pyproject.toml"), *PYTEST_ARGS]
     if spec.limits.test_timeout_s is not None:
         args += ["-o", f"timeout={spec.limits.test_timeout_s:g}"]
@@ -123,8 +123,21 @@ def _run(spec: JobSpec, channel: int, secret: bytes, impl: str, area: str, confi
     if not kata:
         return {"exit": recorder.exit_status[0], "report": report.to_json(), "plan": recorder.plan}
     evidence.checkpoint("at the end of the run")
+    _clear_scratch(evidence, spec.limits.disk_mb)
     return {"exit": recorder.exit_status[0], "report": report.to_json(), "violations": list(evidence.violations),
             "outcomes": evidence.outcomes}
+
+
+def _clear_scratch(evidence: Evidence, disk_mb: int) -> None:
+    """Without the sandbox: the files the job wrote in /tmp count towards its scratch space, and go."""
+    if scratch_mb(evidence.scratch_files) >= disk_mb * 0.98:
+        evidence.note(f"filled its scratch space: wrote more than {disk_mb} MiB (its working directory, next to "
+                      "its module and /tmp)")
+    for path in evidence.scratch_files:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
 
 
 def _send(channel: int, data: bytes) -> None:

@@ -327,7 +327,7 @@ class Evidence:
     snapshot: Snapshot = field(default_factory=Snapshot)
     violations: list[str] = field(default_factory=list)
     outcomes: dict[str, dict[str, str]] = field(default_factory=dict)  # nodeid -> when -> outcome
-    made_up: list[str] = field(default_factory=list)
+    scratch_files: list[str] = field(default_factory=list)  # without the sandbox: what it wrote in /tmp
     baselined: bool = False
 
     def baseline(self, session, recorder) -> None:

@@ -46,7 +46,7 @@ def main() -> None:
     if options.grade:
         grade_throughput(python, options.runs)
     if options.gate:
-        seconds = median_seconds([python, "-m", "pytest", "-q"], 1)
+        seconds = median_seconds([python, "-m", "pytest", "-q", "-n", "auto"], 1)
         print(f"{'pytest (the whole instructor gate)':<52} {seconds:6.2f} s")
 
 

@@ -68,10 +68,30 @@ def kata_run():
     return run_kata
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    # tests that share a scenario share a pytest-xdist group (one build per gate run); without
-    # pytest-xdist the marker means nothing
-    config.addinivalue_line("markers", "xdist_group(name): tests that share a session scenario")
+# The files whose tests share one expensive scenario (a session fixture): each goes to one worker, whole,
+# so that its scenario is built once per gate run, and they start first, the longest first.
+SCENARIO_FILES = ("test_hostile.py", "test_bundle.py", "test_workflow.py", "test_grading.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def order(item: pytest.Item) -> int:
+        name = item.path.name
+        return SCENARIO_FILES.index(name) if name in SCENARIO_FILES else len(SCENARIO_FILES)
+
+    items.sort(key=order)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """pytest-xdist (`-n`): a scenario file's tests on one worker, every other test on its own."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ScenarioScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::")[0]
+            return path if Path(path).name in SCENARIO_FILES else nodeid
+
+    return ScenarioScheduling(config, log)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -2,10 +2,10 @@
 the classroom tools on them (grade, the Classroom 50 autograder, the workflow steps, export's own
 verification, the hostile corpus).
 
-Each scenario is built once per gate run by a session fixture (tests/conftest.py), synchronously, and
-runs its subprocesses one at a time with grading jobs one at a time: under pytest-xdist a scenario
-uses one CPU, as every other test does, so no test waits on a CPU that another test's background work
-took. Run as a script it is a workflow-steps runner (``python tests/scenarios.py steps ...``).
+Each scenario is built once per gate run by a session fixture, synchronously, when a test first needs
+it, and runs its subprocesses one at a time with grading jobs one at a time (the hostile corpus, whose
+sleepers use no CPU, two): under pytest-xdist a scenario takes about the one CPU its worker has, so
+no test waits on a CPU that another test's background work took. Run as a script it is a workflow-steps runner (``python tests/scenarios.py steps ...``).
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ REPO = Path(__file__).resolve().parent.parent
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 NEIGHBOUR = "99_neighbour"  # an honest second kata next to the attacked one: it must still score fully
 # The shipped per-test timeout (10 s) bounds the sleeper and the busy loops, as it does for students;
-# a small memory and disk cap keeps the hogs quick; one job at a time (see the module docstring).
-HOSTILE_LIMITS = dict(memory_mb=1024, disk_mb=64, output_kb=16, jobs=1)
+# a small memory and disk cap keeps the hogs quick; two jobs at a time, since the sleepers use no CPU.
+HOSTILE_LIMITS = dict(memory_mb=1024, disk_mb=64, output_kb=16, jobs=2)
 SLOW_FIRST = ("hang_blocking_alarm", "sleep_forever", "hang_at_import", "slow_calls", "loop_in_every_function")
 # Without bwrap: the cases whose defence does not need the sandbox, and the honest habits.
 WITHOUT_SANDBOX = ("print_megabytes", "scratch_files", "write_tests", "spawn_process", "fill_tmp", "patch_isclose",

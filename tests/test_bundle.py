@@ -11,14 +11,14 @@ import sys
 import pytest
 from tests.scenarios import HOSTILE, checkout, reference_modules, run, tree_digest
 
-pytestmark = pytest.mark.xdist_group("autograder")
+pytestmark = pytest.mark.timeout(600)  # the scenario: four autograder runs, each grading every kata, one job at a time
 
 
 @pytest.fixture(scope="session")
 def autograded(edition, scenario_root):
-    """The bundle, and its autograder run in checkouts: solved, the stubs, a hostile one (kata code
-    that rewrites the grading tree's tests, and a committed result.json/ folder) and one whose
-    result.json is a link out of the checkout."""
+    """The bundle, and its autograder run in checkouts: solved, the stubs, a hostile one (kata code in
+    kata 03 that rewrites the grading tree's tests, kata 04 solved after it, and a committed
+    result.json/ folder) and one whose result.json is a link out of the checkout."""
     from classroom import bundle
 
     folder, katas = edition
@@ -31,7 +31,8 @@ def autograded(edition, scenario_root):
         (run_in / "result.json").write_text('{"score": 999}')  # a committed result must not survive
         (run_in / "release-body.md").write_text("all tests pass\n")  # nor a committed release body
     attack = solved["katas/03_einsum/einsum_ops.py"] + "\n" + (HOSTILE / "write_tests.py").read_text()
-    checkouts["hostile"] = checkout(folder, root / "hostile", {**solved, "katas/03_einsum/einsum_ops.py": attack})
+    after = {name: code for name, code in solved.items() if name.startswith("katas/04_")}
+    checkouts["hostile"] = checkout(folder, root / "hostile", {**after, "katas/03_einsum/einsum_ops.py": attack})
     (checkouts["hostile"] / "result.json").mkdir()
     (checkouts["hostile"] / "result.json" / "score").write_text("999")
     checkouts["link"] = checkout(folder, root / "link")
@@ -96,14 +97,15 @@ def test_bundle_autograder_writes_a_classroom50_result(autograded, name):
 
 def test_bundle_autograder_replaces_any_result_json_and_keeps_its_grading_tree(autograded):
     """A committed result.json/ folder, or a link, is replaced by the result (never written through),
-    and kata code that rewrites the grading tree's tests changes nothing for this run or the next."""
+    and kata code that rewrites the grading tree's tests changes nothing for this run (kata 04,
+    graded after it, keeps its points) or the next."""
     result = result_of(autograded, "hostile")
     assert result["schema"] == "classroom50/result/v1"
     scores = {t["test-name"].split("::")[0]: 0 for t in result["tests"]}
     for test in result["tests"]:
         scores[test["test-name"].split("::")[0]] += test["score"]
     for kata in autograded["katas"]:
-        expected = 0 if kata.folder == "03_einsum" else sum(kata.points.values())
+        expected = sum(kata.points.values()) if kata.folder == "04_init" else 0
         assert scores[kata.folder] == expected, (kata.folder, result["tests"])
     assert any("tried to write" in t["message"] for t in result["tests"] if t["test-name"].startswith("03_einsum"))
     assert tree_digest(autograded["root"] / "bundle" / "pristine") == autograded["pristine"], "the bundle's tests changed"

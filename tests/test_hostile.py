@@ -10,8 +10,7 @@ import sys
 import pytest
 from tests.scenarios import WITHOUT_SANDBOX, hostile_cases, hostile_problems, survivors
 
-pytestmark = [pytest.mark.xdist_group("hostile"),
-              pytest.mark.timeout(900)]  # its own grading run: ~50 kata jobs one at a time, and the sleepers
+pytestmark = pytest.mark.timeout(900)  # its own grading run: ~50 kata jobs one at a time, and the sleepers
 
 
 @pytest.fixture(scope="session")

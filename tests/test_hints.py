@@ -1,13 +1,18 @@
 """Hints on request, and checks that never reject a right answer.
 
-1. every kata has a hints.json with 2-4 hints for each function of its kata.json, in lesson order,
-   and no hint holds a statement or an einsum equation of the reference solution;
+1. every kata has a hints.json with three hints for each function of its kata.json, in lesson order,
+   each leaving work to do: the idea, the API to read about, a property to check ("Check yourself");
+   in either language no hint holds a statement or an einsum equation of the reference, any einsum
+   equation at all, or a chain of shapes; neither do kata.json's hints, nor the lessons' worked
+   examples an equation of the reference;
 2. no kata README holds a hint (`cat README.md` would print it expanded);
 3. `python -m katas hint KATA FUNCTION` shows one hint per call, the next one each time, and
-   `--all` shows every one, remembered in a seen-file of the checkout it runs in;
+   `--all` shows every one, remembered in a seen-file of the checkout it runs in; the same hint asked
+   for again in the other language uses up no hint;
 4. answers the tests once rejected for the wording of an error or the order of a subtraction now
    read "done": a ValueError message that names another argument of the failing condition, a fans
-   message that says "2-D", a log-softmax in the textbook order at magnitude 1e4 in float32.
+   message that says "2-D", a log-softmax in the textbook order at magnitude 1e4 in float32, and a
+   masked_mean that hides 0 / 0 with torch.where after selecting (its input's gradient is finite).
 """
 
 from __future__ import annotations
@@ -16,8 +21,6 @@ import ast
 import json
 import re
 import textwrap
-from pathlib import Path
-
 import pytest
 
 import katas.__main__ as cli
@@ -39,16 +42,30 @@ def flat(text: str) -> str:
 # hints.json --------------------------------------------------------------------------------------
 
 
+# The hint style: what tests/test_hints.py can check of it (the README's "Adding a kata" says the rest).
+HINTS_PER_FUNCTION = 3
+CHECK_YOURSELF = {"en": "Check yourself", "ru": "Проверьте себя"}  # how the third hint, a property, opens
+EQUATION = re.compile(r"[a-z.]+(,[a-z.]+)*->[a-z.]*")  # an einsum equation, with its spaces removed
+SHAPE_CHAIN = re.compile(r"\([^()]*\)\s*(->|→)\s*\(")  # "(B, T, H*D) -> (B, H, T, D)": one line of code away
+
+
+@pytest.mark.parametrize("lang", hints.LANGUAGES)
 @pytest.mark.parametrize("kata", by_kata())
-def test_every_function_has_hints(kata):
-    data = json.loads(hints.hints_file(KATAS_DIR / kata.folder).read_text(encoding="utf-8"))
-    assert data.get("schema") == hints.SCHEMA, f"{kata.folder}/hints.json: schema {data.get('schema')!r}"
+def test_every_function_has_three_hints_the_last_a_property(kata, lang):
+    path = hints.hints_file(KATAS_DIR / kata.folder, lang)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert data.get("schema") == hints.SCHEMA, f"{kata.folder}/{path.name}: schema {data.get('schema')!r}"
     table = data["hints"]
     assert list(table) == list(kata.points), (
-        f"{kata.folder}/hints.json lists {list(table)}; kata.json's functions, in that order, are {list(kata.points)}")
+        f"{kata.folder}/{path.name} lists {list(table)}; kata.json's functions, in that order, are {list(kata.points)}")
     for function, given in table.items():
-        assert isinstance(given, list) and 2 <= len(given) <= 4, f"{kata.folder}: {function} needs 2-4 hints"
-        assert all(isinstance(h, str) and h.strip() for h in given), f"{kata.folder}: {function} has an empty hint"
+        assert isinstance(given, list) and len(given) == HINTS_PER_FUNCTION, (
+            f"{kata.folder}/{path.name}: {function} needs {HINTS_PER_FUNCTION} hints: the idea, the API to read "
+            "about, a property to check")
+        assert all(isinstance(h, str) and h.strip() for h in given), f"{kata.folder}/{path.name}: {function} has an empty hint"
+        assert given[-1].startswith(CHECK_YOURSELF[lang]), (
+            f"{kata.folder}/{path.name}: {function}'s last hint should give a property to check a result against, "
+            f"opening with {CHECK_YOURSELF[lang]!r}; it opens {given[-1][:40]!r}")
 
 
 def reference_code(kata: Kata) -> set[str]:
@@ -70,18 +87,46 @@ def reference_code(kata: Kata) -> set[str]:
     return pieces
 
 
+def answers_in(text: str, kata: Kata) -> list[str]:
+    """What a hint must not hold: a statement or equation of the reference, an einsum equation, a shape chain."""
+    found = [piece for piece in reference_code(kata) if piece in flat(text)]
+    found += [match.group(0) for match in EQUATION.finditer(flat(text))]
+    found += [match.group(0) for match in SHAPE_CHAIN.finditer(text)]
+    return found
+
+
+@pytest.mark.parametrize("lang", hints.LANGUAGES)
 @pytest.mark.parametrize("kata", by_kata())
-def test_no_hint_is_the_reference_code(kata):
-    leaked = [(function, piece) for function, given in hints.hints_of(KATAS_DIR / kata.folder).items()
-              for piece in reference_code(kata) for hint in given if piece in flat(hint)]
-    assert not leaked, f"{kata.folder}: hints that hold the reference's code: {leaked}"
+def test_no_hint_holds_an_answer(kata, lang):
+    leaked = [(function, number, piece) for function, given in hints.hints_of(KATAS_DIR / kata.folder, lang).items()
+              for number, hint in enumerate(given, 1) for piece in answers_in(hint, kata)]
+    assert not leaked, f"{kata.folder}, {lang}: hints that hold code, an equation or a shape chain: {leaked}"
+
+
+@pytest.mark.parametrize("kata", by_kata())
+def test_no_call_rule_hint_holds_an_answer(kata):
+    """kata.json's hints are said when a forbidden or required call is met: the cause, not the line."""
+    leaked = [(rule.hint, piece) for rule in kata.forbidden + kata.required for piece in answers_in(rule.hint, kata)]
+    leaked += [(rule.hint, "a call with arguments") for rule in kata.forbidden + kata.required
+               if re.search(r"\w\(\[?\w+.*\)", rule.hint)]
+    assert not leaked, f"{kata.folder}/kata.json: hints that hold code: {leaked}"
+
+
+@pytest.mark.parametrize("kata", by_kata())
+def test_no_lesson_works_an_example_that_is_an_answer(kata):
+    answers = {flat(piece) for piece in reference_code(kata) if "->" in piece}
+    for name in hints.LESSONS.values():
+        text = (KATAS_DIR / kata.folder / name).read_text(encoding="utf-8")
+        shown = {flat(quoted) for quoted in re.findall(r'"([^"\n]*->[^"\n]*)"', text)}
+        assert not shown & answers, f"{kata.folder}/{name} works an example that is a kata answer: {shown & answers}"
 
 
 @pytest.mark.parametrize("kata", by_kata())
 def test_no_readme_holds_a_hint(kata):
-    text = (KATAS_DIR / kata.folder / "README.md").read_text(encoding="utf-8")
-    assert "<details" not in text, f"{kata.folder}/README.md holds <details> hints: move them to hints.json"
-    assert f"python -m katas hint {kata.folder}" in text, f"{kata.folder}/README.md does not say how to ask for a hint"
+    for name in hints.LESSONS.values():
+        text = (KATAS_DIR / kata.folder / name).read_text(encoding="utf-8")
+        assert "<details" not in text, f"{kata.folder}/{name} holds <details> hints: move them to the hints files"
+        assert f"python -m katas hint {kata.folder}" in text, f"{kata.folder}/{name} does not say how to ask for a hint"
 
 
 # python -m katas hint ----------------------------------------------------------------------------
@@ -89,10 +134,12 @@ def test_no_readme_holds_a_hint(kata):
 
 @pytest.fixture
 def checkout(tmp_path, monkeypatch):
-    """The CLI's seen-file goes to tmp_path, never into the real checkout."""
+    """The CLI's seen-file goes to tmp_path, never into the real checkout; no language from outside."""
     real = ROOT / hints.SEEN_FILE
     before = real.read_bytes() if real.exists() else None
     monkeypatch.setattr(cli, "ROOT", tmp_path)
+    for variable in hints.LANGUAGE_VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
     yield tmp_path
     assert (real.read_bytes() if real.exists() else None) == before, "the hint command wrote the real checkout"
 
@@ -110,10 +157,44 @@ def test_hint_shows_one_hint_per_call(checkout, capsys):
     assert "again for hint 2" in first, first
     second = hint(capsys, "03_einsum", "matmul")
     assert "hint 2 of" in second and given[1] in second and given[0] not in second, second
-    assert json.loads((checkout / hints.SEEN_FILE).read_text()) == {"03_einsum/matmul": 2}
+    assert json.loads((checkout / hints.SEEN_FILE).read_text()) == {"03_einsum/matmul": {"seen": 2, "languages": ["en"]}}
     for _ in given[2:]:
         hint(capsys, "03_einsum", "matmul")
     assert "no more hints" in hint(capsys, "03_einsum", "matmul")
+
+
+GOLDEN_HINT = {  # what `hint 03_einsum matmul` prints, first and then again in the other language
+    "en": ["einsum_ops.matmul, hint 1 of 3:", "{hint}", "", "(run the same command again for hint 2; --all shows them all)"],
+    "ru": ["einsum_ops.matmul, подсказка 1 из 3:", "{hint}", "",
+           "(снова подсказка 1, теперь по-русски: та же подсказка на другом языке не считается новой)",
+           "(запустите ту же команду ещё раз, чтобы увидеть подсказку 2; --all покажет все)"],
+}
+
+
+def test_a_hint_read_again_in_the_other_language_uses_up_no_hint(checkout, capsys):
+    def printed(*args):
+        assert cli.main(["hint", "03_einsum", "matmul", *args]) == 0
+        return capsys.readouterr().out.splitlines()
+
+    def golden(lang):
+        text = hints.hints_of(KATAS_DIR / "03_einsum", lang)["matmul"][0]
+        wrapped = textwrap.fill(text, width=96, initial_indent="  ", subsequent_indent="  ", break_on_hyphens=False)
+        return [line.replace("{hint}", wrapped) for line in GOLDEN_HINT[lang]]
+
+    english = printed()
+    assert english == "\n".join(golden("en")).splitlines(), english
+    russian = printed("--lang", "ru")
+    assert russian == "\n".join(golden("ru")).splitlines(), russian
+    assert json.loads((checkout / hints.SEEN_FILE).read_text())["03_einsum/matmul"] == {"seen": 1, "languages": ["en", "ru"]}
+    second = " ".join(printed("--lang", "ru"))
+    assert "подсказка 2 из 3" in second, "read in both languages, hint 1 is done with: the next request shows hint 2"
+    assert " ".join(printed("--lang", "en")).count("hint 2 of 3") == 1, "hint 2, again in English, uses up no hint"
+    assert "hint 3 of 3" in " ".join(printed("--lang", "en"))
+
+
+def test_the_first_format_of_the_seen_file_still_counts(checkout, capsys):
+    (checkout / hints.SEEN_FILE).write_text(json.dumps({"03_einsum/matmul": 2}))
+    assert "hint 3 of 3" in hint(capsys, "03_einsum", "matmul")
 
 
 def test_hint_all_shows_every_hint(checkout, capsys):
@@ -188,6 +269,15 @@ ACCEPTED = {  # name: (kata, function, a definition that overrides the reference
                 raise ValueError(f"make_permanent_: module.{name} is not parametrised")
             parametrize.remove_parametrizations(module, name, leave_parametrized=True)
             return module
+    '''),
+    "masked_mean hides 0 / 0 with torch.where after selecting": ("08_pitfalls", "masked_mean", '''
+        _reference_masked_mean = masked_mean
+
+        def masked_mean(x, mask, dim):
+            _reference_masked_mean(x, mask, dim)  # its checks
+            total = torch.where(mask, x, 0).sum(dim)
+            count = mask.sum(dim)
+            return torch.where(count > 0, total / count, 0)  # total's gradient is nan in an empty row; x's is not
     '''),
     "stable_log_softmax in the textbook order": ("08_pitfalls", "stable_log_softmax", '''
         def stable_log_softmax(x, dim=-1):

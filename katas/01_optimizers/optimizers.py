@@ -1,6 +1,7 @@
 """Kata 01: optimizers. Replace each `raise NotImplementedError` with your solution.
 
-Read README.md in this folder first, then check yourself with: pytest katas/01_optimizers
+Read the lesson first: README.md in this folder (по-русски: README.ru.md).
+Then check yourself with: pytest katas/01_optimizers
 """
 
 from typing import Callable

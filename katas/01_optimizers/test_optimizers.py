@@ -17,7 +17,7 @@ from torch import nn
 from torch.testing import make_tensor
 
 from katas.harness import (
-    assert_grad, assert_tensor, cases, fail, gradients, implementation, raises_value_error, shape_words,
+    assert_grad, assert_tensor, cases, described, fail, gradients, implementation, raises_value_error, shape_words,
 )
 
 optimizers = implementation(__file__)
@@ -138,14 +138,14 @@ def test_gradient_descent_iterates(steps, device, dtype):
     f, x0, iterate, value = quadratic((2, 3), device, dtype)
     x, values = optimizers.gradient_descent(f, x0, lr, steps)
     if not isinstance(x, torch.Tensor) or x.requires_grad:
-        fail(f"x should be a detached tensor (requires_grad False), got {x!r:.80}. Return x.detach() so the "
-             "caller gets a plain point, not a graph.")
+        fail(f"x should be a tensor that does not require grad, got {described(x)}: the caller wants a plain "
+             "point, not a piece of the graph that found it.")
     assert_tensor(x, iterate(steps, lr).to(dtype), what=f"x after {steps} steps (lr {lr})",
-                  hint="start from x0.detach().clone() (x0's dtype and device); each step is x <- x - lr * "
-                  "grad, grad = a * (x - c) here; clear the gradient between steps (backward() adds into .grad)")
+                  hint="each step moves x downhill by lr times the gradient, starting from x0's own values (its "
+                  "dtype and device); a gradient left in .grad from the step before adds to the next one")
     if not isinstance(values, list) or len(values) != steps or any(type(v) is not float for v in values):
-        fail(f"values should be a list of {steps} Python floats, got {values!r:.120}. Append "
-             "loss.item() once per step.")
+        fail(f"values should be a list of {steps} Python floats, one per step, got {described(values)} (a "
+             "tensor's value as a Python number: Tensor.item).")
     expected = torch.stack([value(k, lr) for k in range(steps)])
     assert_tensor(torch.tensor(values, dtype=torch.float64, device=device), expected,
                   rtol=1e-5 if dtype == torch.float32 else 1e-7, what="values",
@@ -160,10 +160,11 @@ def test_gradient_descent_leaves_x0_alone(device, dtype):
     x0.requires_grad_(True)
     x, _ = optimizers.gradient_descent(f, x0, 0.1, 3)
     if x0.grad is not None:
-        fail("x0.grad was filled in, so backward() ran through x0. Start from a detached copy of x0 that "
-             "requires grad, a leaf of your own.")
+        fail("x0.grad was filled in, so backward() ran through x0 itself: the optimization should work on a "
+             "leaf tensor of its own, made from x0's values.")
     if x is x0 or x.untyped_storage().data_ptr() == x0.untyped_storage().data_ptr():
-        fail("the result shares memory with x0. Return a new tensor.")
+        fail("the result shares memory with x0: the caller's x0 must stay as it was, and the result be a tensor "
+             "of its own.")
     assert_tensor(x, iterate(3, 0.1).to(dtype), what="x after 3 steps from an x0 that requires grad")
 
 
@@ -182,8 +183,8 @@ def test_gradient_descent_records_no_update(device, dtype):
     if recorded:
         step, name = recorded[0]
         fail(f"f got an x with grad_fn {name} at step {step}: the update was recorded by autograd, so each "
-             "step's graph hangs on all the earlier ones (memory and time grow with steps). Do the update in place, "
-             "inside a torch.no_grad() block, so autograd does not record it.")
+             "step's graph hangs on all the earlier ones (memory and time grow with steps). Autograd records every "
+             "op on a tensor that requires grad, unless told not to: read about torch.no_grad.")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -235,20 +236,21 @@ def check_param(opt, p, expected_p, expected_m, step: int, what: str) -> None:
     """p and its momentum buffer (absent when expected_m is None) after `step` steps."""
     __tracebackhide__ = True
     assert_tensor(p.detach(), expected_p.to(p.dtype), what=f"{what} after step {step}",
-                  hint="per param: g = grad + weight_decay * p; momentum > 0: m = momentum * m + "
-                  "(1 - momentum) * g and p -= lr * sign(m); momentum == 0: p -= lr * sign(g)")
+                  hint="compare your update with the docstring's, term by term: where the weight decay enters, "
+                  "what the sign is taken of with and without momentum, and which lr (the param's own group's)")
     state = opt.state.get(p, {})
     if expected_m is None:
         if "momentum_buffer" in state:
-            fail(f"{what} has a momentum_buffer with momentum 0. signSGD keeps no state: create the buffer "
-                 "only when momentum > 0.")
+            fail(f"{what} has a momentum_buffer with momentum 0. signSGD keeps no state: the contract has a "
+                 "buffer only when momentum > 0.")
         return
     if "momentum_buffer" not in state:
         fail(f"after step {step}, self.state[p] has no 'momentum_buffer' for {what} (state keys: "
-             f"{sorted(state)}). Keep m in self.state[p]['momentum_buffer'] so that state_dict() saves it.")
+             f"{sorted(state)}). The contract keeps m in self.state[p]['momentum_buffer'], where state_dict() finds "
+             "it.")
     assert_tensor(state["momentum_buffer"], expected_m.to(p.dtype), what=f"the momentum buffer of {what} after "
-                  f"step {step}", hint="m starts at torch.zeros_like(p) (p's dtype and device), so after step 1 it "
-                  "is (1 - momentum) * g; then m = momentum * m + (1 - momentum) * g, with g = grad + weight_decay * p")
+                  f"step {step}", hint="the buffer starts at zeros of p's shape, dtype and device, so after step 1 "
+                  "it is (1 - momentum) times g, weight decay included; then it follows the docstring's average")
 
 
 @pytest.mark.parametrize("case", cases("Signum", SIGNUM_CASES, ids=signum_id))
@@ -262,15 +264,16 @@ def test_signum_steps(case, device, dtype):
         p.grad = grad.clone()
         returned = opt.step()
         if returned is not None:
-            fail(f"step() without a closure returned {returned!r:.60}, expected None.")
+            fail(f"step() without a closure returned {described(returned)}, expected None.")
         if not torch.equal(p.grad, grad):
             fail(f"step {step} changed p.grad ({case.description}). The gradient is the caller's (clipping, "
-                 "logging, a second optimizer read it): compute g = p.grad + weight_decay * p out of place, "
-                 "never p.grad.add_(...).")
+                 "logging, a second optimizer read it), so weight decay must not be added into it: an in-place op "
+                 "on .grad is the usual cause.")
         if p.data_ptr() != memory:
             fail(f"step {step} gave the param new memory ({case.description}), as `p.data = p.data - ...` does: "
                  "anything that shares p's memory (views of it, a flat buffer, a captured CUDA graph) no longer "
-                 "sees the update. Update p itself in place (an in-place op such as add_ on p).")
+                 "sees the update. The update has to write into p's own memory: read about in-place ops (their "
+                 "names end in _).")
         check_param(opt, p, expected_p, expected_m, step, f"the param ({case.description})")
 
 
@@ -317,11 +320,11 @@ def test_signum_skips_params_without_grad(device, dtype):
         with_grad.grad = torch.tensor(grad, device=device, dtype=dtype)
         opt.step()
     if not torch.equal(without_grad.detach(), torch.tensor(P0, device=device, dtype=dtype)):
-        fail("a param whose .grad is None moved. Skip it (`if p.grad is None: continue`): it took no part in the "
-             "loss, and weight decay alone must not move it.")
+        fail("a param whose .grad is None moved: it took no part in the loss, so the step leaves it alone, weight "
+             "decay included.")
     if opt.state.get(without_grad):
-        fail(f"a param whose .grad is None got state {sorted(opt.state[without_grad])}. Skip "
-             "it before creating any.")
+        fail(f"a param whose .grad is None got state {sorted(opt.state[without_grad])}: the step should pass it "
+             "by before creating any.")
 
 
 @pytest.mark.parametrize("momentum", [0.0, 0.9])
@@ -334,7 +337,7 @@ def test_signum_zero_grad_does_not_move(momentum, device, dtype):
         opt.step()
     if not torch.equal(p.detach(), torch.tensor(P0, device=device, dtype=dtype)):
         fail(f"with momentum {momentum}, zero gradients moved the param to {p.detach().tolist()}. sign(0) is 0: "
-             "use torch.sign, not a rule that maps 0 to +1 or -1.")
+             "a rule that maps 0 to +1 or -1 (a comparison with 0, say) moves it; torch.sign keeps 0.")
 
 
 @pytest.mark.parametrize("outer_grad_mode", ["grad enabled", "inside torch.no_grad()"])
@@ -359,13 +362,13 @@ def test_signum_closure(outer_grad_mode, device, dtype):
         returned = opt.step(closure)
     if seen != [True]:
         fail(f"step(closure) ({outer_grad_mode}) called the closure {len(seen)} times, grad enabled: {seen}. "
-             "Call it once, inside `with torch.enable_grad():`, since step itself runs under no_grad and the "
-             "closure must call backward().")
+             "It must run exactly once, and with grad enabled even though step() itself runs without grad, since "
+             "the closure calls backward(): read about torch.enable_grad.")
     if returned is not losses[0]:
-        fail(f"step(closure) returned {returned!r:.60}, not the closure's loss. Return what closure() returned.")
+        fail(f"step(closure) returned {described(returned)}, not the loss the closure returned.")
     expected = torch.tensor(P0, device=device, dtype=dtype) - 0.1 * torch.sign(target)
     assert_tensor(p.detach(), expected, what="the param after step(closure)",
-                  hint="call the closure first: it computes the gradients that the update uses")
+                  hint="the closure computes the gradients the update uses, so it runs before the update")
 
 
 @pytest.mark.checks("Signum")
@@ -379,8 +382,8 @@ def test_signum_builds_no_graph(device, dtype):
     buffer = opt.state.get(p, {}).get("momentum_buffer")
     if p.grad_fn is not None or not p.is_leaf or (buffer is not None and buffer.requires_grad):
         fail(f"step recorded an autograd graph (param grad_fn {p.grad_fn}, buffer requires_grad "
-             f"{None if buffer is None else buffer.requires_grad}). Update under torch.no_grad() (decorate step "
-             "with @torch.no_grad()), or the buffer drags every past step's graph along.")
+             f"{None if buffer is None else buffer.requires_grad}), so the buffer drags every past step's graph "
+             "along. The built-in optimizers' step() runs without grad: read about torch.no_grad.")
 
 
 @pytest.mark.checks("Signum")
@@ -505,7 +508,7 @@ def checked_groups(model, weight_decay) -> list[dict]:
     groups = optimizers.decay_param_groups(model, weight_decay)
     if (not isinstance(groups, list) or len(groups) != 2 or not all(isinstance(g, dict) for g in groups)
             or not all({"params", "weight_decay"} <= set(g) for g in groups)):
-        fail(f"expected a list of two dicts with keys 'params' and 'weight_decay', got {groups!r:.200}")
+        fail(f"expected a list of two dicts with keys 'params' and 'weight_decay', got {described(groups)}")
     if not all(isinstance(g["params"], list) for g in groups):
         fail("each group's 'params' should be a list (a generator is used up after one pass).")
     return groups
@@ -520,9 +523,9 @@ def test_decay_param_groups_membership_and_order(name, device):
                                             (groups[1], no_decay, 0.0, "ndim < 2")]:
         got = names_of(group["params"], model)
         if got != want:
-            fail(f"the group of params with {rule} lists {got}, expected {want}. Decide by p.ndim (not by name: "
-                 "norm layers have 1-D 'weight's), only params that require grad, each once, in "
-                 "model.parameters() order.")
+            fail(f"the group of params with {rule} lists {got}, expected {want}. The contract decides by the "
+                 "number of dims, not by name (norm layers have 1-D 'weight's), and lists only params that require "
+                 "grad, each once, in model.parameters() order.")
         if group["weight_decay"] != weight_decay:
             fail(f"the {rule} group has weight_decay {group['weight_decay']!r}, expected {weight_decay}.")
 
@@ -555,10 +558,11 @@ def test_minimize_lbfgs_reaches_the_optimum(device, dtype):
     x0 = torch.tensor([0.5, 0.5], device=device, dtype=dtype)
     x = optimizers.minimize_lbfgs(rosenbrock_loss, x0)
     if not isinstance(x, torch.Tensor) or x.requires_grad:
-        fail(f"expected a detached tensor (requires_grad False), got {x!r:.80}")
+        fail(f"expected a tensor that does not require grad, got {described(x)}")
     assert_tensor(x, torch.ones(2, device=device, dtype=dtype), atol=1e-3, rtol=0,
                   what="the minimizer of Rosenbrock found from (0.5, 0.5) in 20 LBFGS steps",
-                  hint="the closure zeroes the grad, computes f(x), calls backward() and returns the loss")
+                  hint="LBFGS needs a closure that recomputes the loss and its gradient at the current x: look at "
+                  "what your closure does with the gradient of the evaluation before")
 
 
 @pytest.fixture(scope="module")
@@ -583,8 +587,8 @@ def test_minimize_lbfgs_takes_steps_and_lr(lbfgs_one_step, device, dtype):
     x = optimizers.minimize_lbfgs(rosenbrock_loss, x0, steps=1, lr=0.5)
     assert_tensor(x, lbfgs_one_step.to(device=device, dtype=dtype), atol=1e-4, rtol=0,
                   what="the point after steps=1, lr=0.5",
-                  hint="LBFGS([x], lr=lr) with every other option at its default, then `steps` calls of "
-                  "optimizer.step(closure); a closure that forgets zero_grad() adds up old gradients")
+                  hint="the lr passed in, every other LBFGS option at its default, and `steps` calls of "
+                  "step(closure); a gradient never cleared between evaluations adds up")
 
 
 @pytest.mark.checks("minimize_lbfgs")
@@ -599,12 +603,12 @@ def test_minimize_lbfgs_leaves_x0_alone(device, dtype):
         refused = str(error)
     if refused:  # LBFGS's own error, raised deep inside torch.optim, does not say why
         fail(f"torch.optim.LBFGS refused its param ({refused!r}) for an x0 that requires grad: x0.clone() is "
-             "recorded by autograd, so the copy is no leaf. Cut the copy off from x0's graph before it "
-             "becomes your own leaf that requires grad.")
+             "recorded by autograd, so the copy is no leaf tensor: read about Tensor.detach.")
     if x0.grad is not None:
-        fail("x0.grad was filled in, so LBFGS optimized through x0. Optimize a detached copy of x0 that is "
-             "a leaf of your own instead.")
+        fail("x0.grad was filled in, so LBFGS optimized through x0 itself: the optimization should work on a leaf "
+             "tensor of its own, made from x0's values.")
     if x.untyped_storage().data_ptr() == x0.untyped_storage().data_ptr():
-        fail("the result shares memory with x0. Return a new tensor.")
+        fail("the result shares memory with x0: the caller's x0 must stay as it was, and the result be a tensor "
+             "of its own.")
     assert_tensor(x, torch.full((3,), 3.0, device=device, dtype=dtype), atol=1e-4, rtol=0,
                   what="the minimizer of sum (x - 3)^2", hint="LBFGS solves a quadratic in one step")

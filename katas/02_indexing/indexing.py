@@ -1,6 +1,7 @@
 """Kata 02: indexing. Replace each `raise NotImplementedError` with your solution.
 
-Read README.md in this folder first, then check yourself with: pytest katas/02_indexing
+Read the lesson first: README.md in this folder (по-русски: README.ru.md).
+Then check yourself with: pytest katas/02_indexing
 """
 
 import torch
@@ -71,7 +72,8 @@ def one_hot(labels: torch.Tensor, num_classes: int = -1) -> torch.Tensor:
         >>> one_hot(torch.tensor(1), num_classes=4)
         tensor([0, 1, 0, 0])
 
-    Raises ValueError whose message names what is wrong, e.g.
+    Raises ValueError whose message names the argument and what is wrong, with the offending dtype or
+    label (the smallest negative one, or the largest one out of range), e.g.
       "one_hot: labels must be an integer tensor, got torch.float32" (floating, complex or bool),
       "one_hot: labels must be non-negative, got min -3",
       "one_hot: labels must be < num_classes=5, got max 7",

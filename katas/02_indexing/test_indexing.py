@@ -39,8 +39,8 @@ def test_pick_values(device, dtype):
         targets = torch.randint(0, c, (n,), device=device)
         result = indexing.pick(probs, targets)
         assert_tensor(result, probs[torch.arange(n, device=device), targets], what=f"the result for probs {(n, c)}",
-                      hint="gather along dim 1 with an index of shape (N, 1), then drop that dim with "
-                      "squeeze(1): a bare squeeze() also drops N when N == 1")
+                      hint="out[i] is probs[i, targets[i]]; gather's result has its index's shape, so look at "
+                      "the dim you remove afterwards: a squeeze without a dim also drops N when N == 1")
 
 
 @pytest.mark.checks("pick")
@@ -60,8 +60,9 @@ def test_pick_gradients(device, dtype):
 # ------------------------------------------------------------------------------- cross_entropy
 
 REDUCTIONS = ["mean", "sum", "none"]
-CE_HINT = ("log_softmax over the class dim (dim 1, also for (N, C, d1, ..., dk) logits), gather each target's "
-           "log-probability, negate; targets equal to ignore_index count 0 and are left out of the mean's count")
+CE_HINT = ("compare with F.cross_entropy's definition: the classes are dim 1 in every layout, a position's loss is "
+           "the negative log-probability of its target, and a target equal to ignore_index adds 0 and is left out "
+           "of the mean's count")
 
 
 def ce_cases(device: str) -> list[tuple[tuple[int, ...], torch.Tensor, dict, str]]:
@@ -120,24 +121,41 @@ def test_cross_entropy_huge_logits(device, dtype):
             (grad,) = gradients(result, [logits], torch.ones_like(result))
             if not torch.isfinite(result).all() or (grad is not None and not torch.isfinite(grad).all()):
                 fail(f"the {reduction!r} loss (or its gradient) for logits of magnitude 1e4, shape {shape}, is "
-                     "not finite: exp(1e4) overflows to inf, and inf / inf is nan. Subtract each position's max "
-                     "logit over the classes before exp (log_softmax does), which changes nothing mathematically.")
+                     "not finite: exp(1e4) overflows to inf, and inf / inf is nan. A log-softmax that stays in log "
+                     "space never forms exp(1e4): read how torch.log_softmax stays finite.")
             expected = F.cross_entropy(logits.detach().double(), targets, reduction=reduction).to(dtype)
             assert_tensor(result, expected, what=f"the {reduction!r} loss for logits of magnitude 1e4, shape {shape},",
                           rtol=1e-3, atol=1e-2, hint=CE_HINT)
+            expected, logits64 = in_float64(F.cross_entropy, logits, targets, reduction=reduction)
+            (want,) = gradients(expected, [logits64], torch.ones_like(expected))
+            # softmax - one_hot lies in [-1, 1]: an absolute tolerance, as for the values
+            assert_grad(grad, want.to(dtype), name=f"logits of magnitude 1e4, {reduction!r}", rtol=0, atol=1e-3,
+                        hint="the gradient of a loss computed in log space is finite and equal to PyTorch's too")
 
 
 @pytest.mark.checks("cross_entropy")
 def test_cross_entropy_every_target_ignored(device, dtype):
-    """Nothing left to average: mean is 0 / 0 = nan, as PyTorch gives; sum is 0, none all zeros."""
-    logits = make_tensor((3, 4), device=device, dtype=dtype, low=-3, high=3)
+    """Nothing left to average: mean is 0 / 0 = nan, as PyTorch gives; sum is 0, none all zeros. The
+    gradient is all zeros for every reduction, as F.cross_entropy's is: the contract promises its
+    gradients too, and a loss zeroed by multiplying with the mask sends 0 * inf = nan back."""
+    logits = make_tensor((3, 4), device=device, dtype=dtype, low=-3, high=3, requires_grad=True)
     targets = torch.full((3,), -100, device=device)
     for reduction in REDUCTIONS:
         result = indexing.cross_entropy(logits, targets, reduction=reduction)
         expected = F.cross_entropy(logits, targets, reduction=reduction)
-        assert_tensor(result, expected, what=f"the {reduction!r} loss when every target is ignored",
+        assert_tensor(result, expected.detach(), what=f"the {reduction!r} loss when every target is ignored",
                       equal_nan=True, hint="mean divides the sum by the number of kept targets, here 0: "
                       "PyTorch returns nan, so do not clamp the count or fall back to 0")
+        upstream = torch.randn_like(expected)
+        (grad,) = gradients(result, [logits], upstream)
+        if grad is not None and not grad.isfinite().all():
+            fail(f"the gradient of the {reduction!r} loss when every target is ignored holds "
+                 f"{int((~grad.isfinite()).sum())} nan or inf of {grad.numel()}, where F.cross_entropy's is all "
+                 "zeros. The mean is 0 / 0 here, and the gradient of a division by 0 is inf: an ignored "
+                 "target's loss zeroed by a product with the mask sends 0 * inf = nan back to the logits, while "
+                 "a loss left out by selection sends nothing back.")
+        assert_grad(grad, gradients(expected, [logits], upstream)[0], name=f"logits, {reduction!r}, every target "
+                    "ignored", hint="an ignored target contributes nothing, to the value or to the gradient")
 
 
 @pytest.mark.checks("cross_entropy")
@@ -163,8 +181,8 @@ def test_one_hot_values(device):
                       "has labels' shape plus one last dim, int64, on labels' device")
         assert_tensor(indexing.one_hot(labels, num_classes=7), F.one_hot(labels, 7),
                       what=f"the result for labels of shape {shape} and num_classes=7",
-                      hint="with num_classes given, the last dim has num_classes entries whatever the labels: "
-                      "scatter 1s along a new last dim of that size, into int64 zeros")
+                      hint="with num_classes given, the new last dim has num_classes entries, whatever the "
+                      "largest label is")
 
 
 def one_hot_of_valid(labels: torch.Tensor, num_classes: int, case: str, hint: str) -> torch.Tensor:
@@ -239,7 +257,7 @@ def test_split_heads_values(device, dtype):
         assert_tensor(indexing.split_heads(x, num_heads), heads_by_chunks(x, num_heads),
                       what=f"the result for x of shape (2, 5, 12) and num_heads={num_heads}",
                       hint="out[b, h, t, d] = x[b, t, h*D + d]: a view straight to (B, H, T, D) has the right shape "
-                      "but mixes time steps into heads; split the features first, then reorder the dims")
+                      "but mixes time steps into heads")
 
 
 @pytest.mark.checks("split_heads")
@@ -254,7 +272,7 @@ def test_split_heads_is_a_view(device):
         result[1, 2, 3, 1] = 1234.0
     if x[1, 3, 2 * 4 + 1] != 1234.0:
         fail("writing result[1, 2, 3, 1] did not change x[1, 3, 9], the same element: the result must be a view "
-             "of x (view, then transpose).")
+             "of x, sharing its memory.")
 
 
 @pytest.mark.checks("split_heads")
@@ -278,8 +296,8 @@ def test_split_heads_rejects_indivisible(features, num_heads, device):
 def assert_contiguous(result: torch.Tensor, case: str) -> None:
     if not result.is_contiguous():
         fail(f"the result for {case} is not contiguous (strides {result.stride()}). reshape returns a "
-             "view whenever the strides allow one, and that view can be strided: make the memory row-major "
-             "before merging the dims.")
+             "view whenever the strides allow one, and that view can be strided, while the contract asks for "
+             "row-major memory: read about Tensor.contiguous.")
 
 
 @pytest.mark.checks("merge_heads")
@@ -288,7 +306,7 @@ def test_merge_heads_values(device, dtype):
     result = indexing.merge_heads(x)
     assert_tensor(result, torch.cat(x.unbind(dim=1), dim=-1), what="the result for x of shape (2, 3, 5, 4)",
                   hint="out[b, t, h*D + d] = x[b, h, t, d]: reshaping (B, H, T, D) straight to (B, T, H*D) mixes "
-                  "heads into time steps; bring T before H first")
+                  "heads into time steps")
     assert_contiguous(result, "x of shape (2, 3, 5, 4)")
 
 
@@ -302,7 +320,8 @@ def test_merge_heads_inverts_split(device, dtype):
             case = f"the heads of {label} with num_heads={num_heads}"
             result = indexing.merge_heads(heads)
             assert_tensor(result, original, what=f"the result for {case}",
-                          hint="merge_heads undoes split_heads: transpose(1, 2) back, then merge the last two dims")
+                          hint="merge_heads undoes split_heads: the dims go back to the order they had "
+                          "before the split, and only then merge")
             assert_contiguous(result, case)
 
 

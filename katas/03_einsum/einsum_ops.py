@@ -1,6 +1,7 @@
 """Kata 03: einsum. Replace each `raise NotImplementedError` with your solution.
 
-Read README.md in this folder first, then check yourself with: pytest katas/03_einsum
+Read the lesson first: README.md in this folder (по-русски: README.ru.md).
+Then check yourself with: pytest katas/03_einsum
 """
 
 import torch

@@ -56,7 +56,7 @@ CASES = {
     "row_sums": Case(
         [((3, 5),)], lambda a: a.sum(dim=1),
         [((3,),), ((2, 3, 4),)],
-        "a letter left out of the output is summed: keep the row letter, drop the column letter",
+        "a letter left out of the output is summed over: which of a's two letters does a row sum keep?",
     ),
     "trace": Case(
         [((4, 4),)], torch.trace,
@@ -86,7 +86,8 @@ CASES = {
     "pairwise_sq_dists": Case(
         [((5, 3), (6, 3))], lambda x, y: ((x[:, None, :] - y[None, :, :]) ** 2).sum(dim=-1),
         [((5, 3), (6, 4)), ((5,), (6, 3))],
-        "|x - y|^2 = |x|^2 - 2 x.y + |y|^2, each term one einsum, broadcast to (N, M)",
+        "out[n, m] is the squared distance between x[n] and y[m]: if you expanded the square, look at the shape of "
+        "each term before they broadcast together",
     ),
 }
 
@@ -140,7 +141,8 @@ def test_linear_transposed_batch(device, dtype):
     w = make_tensor((3, 5), device=device, dtype=dtype, low=-2, high=2)
     assert_tensor(einsum_ops.linear(x, w), in_float64(F.linear, [x, w], dtype),
                   what="the result for x of shape (2, 4, 5), a transposed (4, 2, 5)",
-                  hint="'...' takes any strides; x.view(-1, I) works only when the leading dims merge (use reshape)")
+                  hint="'...' takes leading dims of any strides, while a view that merges them works only when "
+                  "their elements lie one after another in memory")
 
 
 @pytest.mark.checks("pairwise_sq_dists")
@@ -150,7 +152,7 @@ def test_pairwise_sq_dists_never_negative(device, dtype):
     result = einsum_ops.pairwise_sq_dists(x, x)
     if (result < 0).any():
         fail(f"{(result < 0).sum()} distances are negative (smallest {result.min().item():.3g}). Rounding makes "
-             "the expanded formula dip below zero for nearby points; a squared distance never may: clamp at zero.")
+             "the expanded formula dip below zero for nearby points, and a squared distance never may be negative.")
 
 
 # The judge's cases (judge_einsum_ops.py), on a fresh draw: grading runs them on inputs of its own.

@@ -54,8 +54,8 @@ def assert_orthonormal(weight: torch.Tensor, gain: float, what: str) -> None:
     if weight.dtype == torch.float64 and tolerance < error < 5e-5 * gain ** 2:
         fail(f"{what} is a float64 tensor, but it is orthonormal only to float32 precision (W W^T or W^T W is "
              f"off from gain^2 I by {error:.1e}; float64 allows {tolerance:.0e}).",
-             "draw the Gaussian in the tensor's dtype (torch.randn(..., dtype=tensor.dtype)): a float32 draw "
-             "copied into a float64 tensor keeps float32's rounding errors.")
+             "a Gaussian drawn in float32 and copied into a float64 tensor keeps float32's rounding errors: look "
+             "at the dtype your random numbers are drawn in.")
     if wide:
         product = f"W W^T of {what} (shape {tuple(weight.shape)}, as {rows} x {flat.shape[1]}: rows orthonormal)"
         hint = ("the rows of a wide matrix must be orthonormal: QR of a tall (cols, rows) Gaussian gives Q with "
@@ -75,11 +75,11 @@ def fill(tensor: torch.Tensor, **options) -> torch.Tensor:
     result = initializers.orthogonal_(tensor, **options)
     if result is not tensor:
         fail("returned a different object than the tensor it was given. Functions ending in `_` fill their "
-             "argument in place and return that very tensor (`return tensor`), so that "
-             "`w = orthogonal_(torch.empty(3, 5))` works too.")
+             "argument in place and return that very tensor, so that `w = orthogonal_(torch.empty(3, 5))` works "
+             "too.")
     if tensor.data_ptr() != address:
-        fail("gave the tensor new storage (`.data = ...` or `.set_(...)`): fill the existing memory with "
-             "`tensor.copy_(...)`, so views of it see the values.")
+        fail("gave the tensor new storage (`.data = ...` or `.set_(...)`): the values belong in its existing "
+             "memory, so that views of it see them (read about Tensor.copy_).")
     return tensor
 
 
@@ -96,11 +96,11 @@ def test_fans_match_pytorch(device, dtype):
             fail(f"for the weight of {name} returned {result!r}; expected a tuple (fan_in, fan_out) = {expected}")
         if any(type(fan) is not int for fan in result):
             fail(f"for the weight of {name} returned {result!r}: fans are Python ints, got types "
-                 f"{[type(fan).__name__ for fan in result]} (tensor.shape holds ints; a torch product gives a "
-                 "tensor: use math.prod or int(...))")
+                 f"{[type(fan).__name__ for fan in result]} (tensor.shape holds ints, while a product computed "
+                 "with torch gives a tensor)")
         if result != expected:
-            hint = ("fan_in = size(1) * receptive field, fan_out = size(0) * receptive field, where the receptive "
-                    "field is the product of the dims from 2 on (the kernel's size)")
+            hint = ("each output sums over its inputs at every kernel position, and each input feeds every output "
+                    "at every kernel position: look at which dims of the weight each fan counts")
             if result == expected[::-1]:
                 hint = "fan_in and fan_out are swapped: a weight is (out, in, *kernel), so fan_in comes from size(1)"
             fail(f"for the weight of {name}, shape {tuple(weight.shape)}, returned {result}, expected (fan_in, "
@@ -138,7 +138,7 @@ def test_orthogonal_fills_in_place(device, dtype):
     fill(tensor)
     assert_orthonormal(tensor, 1.0, "the tensor after orthogonal_(tensor)")
     assert_tensor(view, tensor[1:3], what="a view taken before the call", rtol=0.0, atol=0.0,
-                  hint="fill the tensor's own memory (tensor.copy_(...)), do not rebind it to a new one")
+                  hint="the values belong in the tensor's own memory, not in a new tensor under the same name")
 
 
 @pytest.mark.checks("orthogonal_")
@@ -153,11 +153,11 @@ def test_orthogonal_fills_a_parameter_that_requires_grad(device, dtype):
         leaf_error = str(error)
     if leaf_error:
         fail(f"failed on an nn.Parameter: {leaf_error}",
-             "an initializer is not part of the model's computation: fill the tensor inside "
-             "`with torch.no_grad():`.")
+             "an initializer is not part of the model's computation, so autograd must not record it: read about "
+             "torch.no_grad.")
     if not (weight.requires_grad and weight.is_leaf):
         fail(f"left the Parameter with requires_grad={weight.requires_grad}, grad_fn={weight.grad_fn}: filling "
-             "it must not record autograd history (use torch.no_grad()) nor switch its grad off.")
+             "it must not record autograd history, nor switch its grad off.")
     assert_orthonormal(weight, 2.0, "the filled Parameter with gain=2.0")
 
 
@@ -167,8 +167,8 @@ def test_orthogonal_returns_empty_tensors_unchanged(device):
         tensor = torch.empty(shape, device=device)
         result = initializers.orthogonal_(tensor)
         if result is not tensor or tensor.shape != shape:
-            fail(f"an empty tensor of shape {shape} must come back unchanged, the same object (there is nothing "
-                 "to fill; return it before computing rows and cols).")
+            fail(f"an empty tensor of shape {shape} must come back unchanged, the same object: there is nothing "
+                 "to fill, and rows and cols of an empty tensor are where the computation breaks.")
 
 
 @pytest.mark.checks("orthogonal_")
@@ -186,9 +186,8 @@ def test_orthogonal_generator_makes_it_reproducible(device, dtype):
 
     for shape in [(4, 6), (6, 4)]:
         if not torch.equal(draw(shape, 0), draw(shape, 0)):
-            fail(f"two calls with generators seeded alike gave different {shape} tensors. Draw every "
-                 "random number from `generator` (torch.randn(..., generator=generator)); the global RNG "
-                 "moves on between calls.")
+            fail(f"two calls with generators seeded alike gave different {shape} tensors: every random number "
+                 "must come from `generator`, while the global RNG moves on between calls.")
         if torch.equal(draw(shape, 0), draw(shape, 1)):
             fail(f"generators seeded 0 and 1 gave the same {shape} tensor: the result must come from the "
                  "generator's random numbers.")
@@ -202,12 +201,11 @@ def test_orthogonal_generator_makes_it_reproducible(device, dtype):
     second = initializers.orthogonal_(torch.empty(4, 6, device=device, dtype=dtype), generator=seeded)
     if torch.equal(first, second):
         fail("two calls with the SAME generator gave the same tensor. Drawing from a generator moves its state "
-             "on, so the second call must give a new matrix; do not re-seed anything from "
-             "generator.initial_seed().")
+             "on, so the second call must give a new matrix; re-seeding from generator.initial_seed() is the "
+             "usual cause.")
     if not torch.equal(torch.rand(3, device=device), expected_global):
         fail("calling it with a generator changed torch's global RNG (the next torch.rand differs). With a "
-             "generator, draw from it alone (torch.randn(..., generator=generator)); never torch.manual_seed "
-             "inside a library function.")
+             "generator, every draw comes from it alone, and a library function never seeds the global RNG.")
 
 
 @pytest.mark.checks("orthogonal_")
@@ -217,8 +215,8 @@ def test_orthogonal_without_generator_follows_torch_manual_seed(device, dtype):
         torch.manual_seed(1234)
         draws.append(initializers.orthogonal_(torch.empty(3, 5, device=device, dtype=dtype)).clone())
     if not torch.equal(*draws):
-        fail("with generator=None, two calls after the same torch.manual_seed gave different tensors: draw from "
-             "the global RNG (pass generator=None on to torch.randn).")
+        fail("with generator=None, two calls after the same torch.manual_seed gave different tensors: with no "
+             "generator, the draws come from the global RNG.")
 
 
 @pytest.mark.checks("orthogonal_")
@@ -240,8 +238,8 @@ def test_orthogonal_is_haar_distributed(device, dtype):
                  f"{means[worst].item():+.3f}; for uniformly (Haar) distributed matrices every entry averages 0 "
                  f"(within about {limit / math.sqrt(draws * max(shape)):.2f} here).",
                  "this bias comes from the signs of Q's columns: QR is unique only up to those signs, and LAPACK "
-                 "picks them by a fixed rule, not at random, so Q as it comes is not Haar distributed. The "
-                 "decomposition records which sign each column got (python -m katas hint 04_init orthogonal_).")
+                 "picks them by a fixed rule, not at random, so Q as it comes is not Haar distributed "
+                 "(python -m katas hint 04_init orthogonal_).")
 
 
 # init_weights ------------------------------------------------------------------------------------
@@ -290,22 +288,21 @@ def check_initialized(model: nn.Module, gain: float, before: dict, device, dtype
     if moved:
         listed = ", ".join(f"{name} ({was})" for name, was in list(moved.items())[:3])
         more = f" and {len(moved) - 3} more" if len(moved) > 3 else ""
-        fail(f"changed the dtype or device of {listed}{more}; the model is {dtype} on {place}. Fill the "
-             "existing tensors in place (nn.init.zeros_, fill_, copy_); `p.data = torch.zeros(n)` swaps in a "
-             "new float32 CPU tensor.")
+        fail(f"changed the dtype or device of {listed}{more}; the model is {dtype} on {place}. A tensor made "
+             "anew (torch.zeros(n) is float32 on the CPU) and swapped in with `p.data = ...` is the usual cause: "
+             "the values belong in the existing tensors.")
     for name in ORTHOGONAL + NORMS:
         layer = model[name]
         if torch.equal(layer.weight.detach(), before[f"{name}.weight"]):
             kind, base = type(layer).__name__, type(layer).__mro__[1].__name__
-            why = (f"{kind} is a subclass of nn.{base}: match with isinstance(module, ...), which subclasses "
-                   "pass, not with type(module) == ... ." if name in ("dense", "norm") else
-                   f"List nn.{kind} among the types you match with isinstance.")
+            why = (f"{kind} is a subclass of nn.{base}: isinstance counts subclasses, a comparison of types "
+                   "does not." if name in ("dense", "norm") else f"nn.{kind} is one of the types the contract lists.")
             fail(f"left {name}.weight ({kind}) as it was. {why}")
     for name in ORTHOGONAL:
         layer = model[name]
         assert_orthonormal(layer.weight, gain, f"{name}.weight ({type(layer).__name__}) after model.apply")
         assert_tensor(layer.bias.detach(), torch.zeros_like(layer.bias), what=f"{name}.bias", rtol=0.0, atol=0.0,
-                      hint="zero the bias of every Linear and Conv1d/2d/3d layer")
+                      hint="the contract sets the bias of every Linear and Conv1d/2d/3d layer to zero")
     for name in NORMS:
         layer = model[name]
         kind = type(layer).__name__
@@ -333,11 +330,11 @@ def test_init_weights_initializes_each_module_type(device, dtype):
     now = dict(model.named_parameters())
     replaced = [name for name in parameters if now.get(name) is not parameters[name]]
     if replaced:
-        fail(f"replaced the parameters {replaced} with new objects: fill them in place (orthogonal_, fill_, "
-             "zero_), or an optimizer built before the init keeps training the old ones.")
+        fail(f"replaced the parameters {replaced} with new objects, so an optimizer built before the init keeps "
+             "training the old ones: the values belong in the existing parameters.")
     if not all(p.requires_grad and p.is_leaf for p in now.values()):
-        fail("left parameters that no longer require grad or have autograd history: fill them "
-             "under torch.no_grad().")
+        fail("left parameters that no longer require grad or have autograd history: initializing must not be "
+             "recorded by autograd (read about torch.no_grad).")
     check_initialized(model, math.sqrt(2.0), before, device, dtype)
 
 

@@ -79,7 +79,7 @@ def the_mask_buffer(module: nn.Module, what: str) -> torch.Tensor:
     buffers = dict(module.named_buffers())
     parameters = [name for name, p in module.named_parameters() if p.dtype == torch.bool]
     if len(buffers) != 1:
-        fail(f"{what} should hold the mask as its one buffer (self.register_buffer('mask', mask)), found buffers "
+        fail(f"{what} should hold the mask as its one buffer (read about Module.register_buffer), found buffers "
              f"{sorted(buffers) or 'none'}"
              + (f" and the mask as parameter {parameters[0]!r}: a Parameter is for what the optimizer trains, "
                 "a buffer for state that only travels with the module"
@@ -99,9 +99,8 @@ def original_of(layer: nn.Module, name: str = "weight") -> torch.Tensor:
     """The tensor the optimizer trains under a parametrization of layer.<name>."""
     __tracebackhide__ = True
     if not parametrize.is_parametrized(layer, name):
-        fail(f"layer.{name} is not parametrized. Register the mask with "
-             f"torch.nn.utils.parametrize.register_parametrization(layer, {name!r}, SparseMask(mask)); the "
-             f"trained tensor then lives at layer.parametrizations.{name}.original")
+        fail(f"layer.{name} is not parametrized: a SparseMask registered on it with torch.nn.utils.parametrize "
+             f"leaves the trained tensor at layer.parametrizations.{name}.original")
     return getattr(layer.parametrizations, name).original
 
 
@@ -157,8 +156,8 @@ def test_random_mask_same_seed_same_mask(device):
         again = sparsity.random_mask((6, 7), 0.5, generator=generator(device, seed), device=device)
         check_mask(first, (6, 7), device, 21, f"random_mask((6, 7), 0.5) with generator seed {seed}")
         assert_tensor(again, first, what=f"a second mask from a fresh generator with seed {seed}",
-                      hint="draw every random number from `generator` (torch.rand(..., generator=generator)); "
-                      "the global RNG gives a different mask each call")
+                      hint="every random number must come from `generator`; the global RNG gives a different mask "
+                      "each call")
 
 
 @pytest.mark.checks("random_mask")
@@ -170,24 +169,22 @@ def test_random_mask_spreads_over_every_place(device):
     times_masked = (~masks).sum(dim=0)
     if times_masked.min() < 25 or times_masked.max() > 75:
         fail("over 100 seeds each place should be masked about 50 times, but the counts per place "
-             f"are\n{times_masked.cpu()}\nPick the masked places uniformly among all numel places, e.g. the k "
-             "smallest of numel uniform random scores.")
+             f"are\n{times_masked.cpu()}\nThe masked places must be uniform among all numel places.")
     # Every place alike is not enough: the k masked places must be a uniformly random k-subset. There are
     # C(20, 10) = 184756 of them, so 100 seeds give about 100 different masks (under 1 repeat on average).
     distinct = torch.unique(masks.flatten(1), dim=0).shape[0]
     if distinct < 90:
         fail(f"100 seeds gave only {distinct} different (4, 5) masks with 10 zeros, out of 184756 possible: the "
-             "masked places move together (shuffled rows, a shifted run, a fixed pattern). Choose the k places "
-             "jointly at random over all numel places: the k smallest of numel uniform scores, or "
-             "randperm(numel)[:k].")
+             "masked places move together (shuffled rows, a shifted run, a fixed pattern), while the k places "
+             "must be one uniformly random subset of all numel places.")
 
 
 @pytest.mark.checks("random_mask")
 def test_random_mask_varies_without_generator(device):
     masks = torch.stack([sparsity.random_mask((4, 5), 0.5, device=device) for _ in range(10)])
     if (masks == masks[0]).all():
-        fail("ten calls without a generator gave the same mask ten times. Without a generator use torch's global "
-             "RNG (generator=None); never seed it yourself.")
+        fail("ten calls without a generator gave the same mask ten times. Without a generator the draws come "
+             "from torch's global RNG, which a library function never seeds itself.")
 
 
 @pytest.mark.checks("random_mask")
@@ -252,11 +249,11 @@ def test_sparse_mask_forward(device, dtype):
     result = sparsity.SparseMask(mask)(weight)
     if not torch.equal(weight.detach(), before):
         fail("forward(weight) changed the weight it was given. Under a parametrization that weight "
-             "is the trained original: return a new tensor (weight * self.mask), never "
-             "weight.mul_(...) or weight[...] = 0.")
+             "is the trained original, which forward must leave as it was: an in-place op on it is the usual "
+             "cause.")
     zero = torch.zeros((), device=device, dtype=dtype)
     assert_tensor(result, torch.where(mask, weight.detach(), zero), what="SparseMask(mask)(weight)",
-                  hint="weight * mask: the bool mask promotes to the weight's dtype")
+                  hint="forward's result is the weight times the mask, in the weight's dtype")
     upstream = torch.randn(4, 6, device=device, dtype=dtype)
     grad, = gradients(result, [weight], upstream)
     assert_grad(grad, torch.where(mask, upstream, zero), name="weight",
@@ -272,9 +269,9 @@ def test_sparse_mask_keeps_mask_as_buffer(device):
         fail("the module has parameters; the mask is fixed state, not trained")
     state = module.state_dict()
     if len(state) != 1:
-        fail(f"state_dict() holds {sorted(state) or 'nothing'}, expected the mask alone. Register it as a "
-             "persistent buffer (register_buffer('mask', mask); persistent=False leaves it out), so that saving "
-             "a pruned model saves its mask.")
+        fail(f"state_dict() holds {sorted(state) or 'nothing'}, expected the mask alone: a persistent buffer is "
+             "saved in state_dict() (persistent=False leaves it out), so that saving a pruned model saves its "
+             "mask.")
     (key, saved), = state.items()
     assert_tensor(saved, mask, what=f"state_dict()[{key!r}]")
     for target in (device, "meta"):  # "meta" proves the move even on a machine without a GPU
@@ -318,10 +315,9 @@ def test_sparsify_random_method(device):
     # Two layers with different weights and one seed: the same places, so the weights do not matter.
     seven = zero_places(7)
     assert_tensor(zero_places(7), seven, what='the zeros of a second layer sparsified with seed 7',
-                  hint='method="random" masks places drawn from `generator` (pass it on to random_mask), '
-                  "whatever the weights are")
+                  hint='method="random" masks places drawn from `generator`, whatever the weights are')
     if all(torch.equal(zero_places(seed), seven) for seed in (1, 2, 3)):
-        fail('method="random" gives the same zeros for seeds 1, 2, 3 and 7; draw the places from the generator')
+        fail('method="random" gives the same zeros for seeds 1, 2, 3 and 7: the places must come from the generator')
 
 
 @pytest.mark.checks("sparsify_")
@@ -353,7 +349,7 @@ def test_sparsify_mask_is_a_buffer(device):
     trained = {name for name, _ in layer.named_parameters()}
     if trained != {"parametrizations.weight.original", "bias"}:
         fail(f"the optimizer would see the parameters {sorted(trained)}, expected only "
-             "'parametrizations.weight.original' and 'bias'; keep the mask as a buffer")
+             "'parametrizations.weight.original' and 'bias': the mask belongs in a buffer")
     mask = the_mask_buffer(layer, "the sparsified layer")
     assert_tensor(mask, layer.weight != 0, what="the mask buffer", hint="True where the weight is kept")
     if not any(key.startswith("parametrizations.weight.") and torch.equal(value, mask)
@@ -380,7 +376,7 @@ def test_sparsify_state_dict_round_trip(device, dtype):
     fresh = sparsity.sparsify_(linear(device, dtype), 0.4)
     fresh.load_state_dict(torch.load(saved))
     assert_tensor(fresh.weight, layer.weight, what="layer.weight after torch.save / torch.load into a fresh "
-                  "sparsified layer", hint="only buffers and parameters are saved: keep the mask as a buffer")
+                  "sparsified layer", hint="only buffers and parameters are saved, so the mask belongs in a buffer")
 
 
 @pytest.mark.checks("sparsify_")
@@ -433,8 +429,8 @@ def test_symmetric_forward(device, dtype):
     X = make_tensor((5, 5), device=device, dtype=dtype, low=-2, high=2, requires_grad=True)
     result = sparsity.Symmetric()(X)
     assert_tensor(result, upper_mirrored(X).detach(), what="Symmetric()(X)",
-                  hint="out[i, j] = X[min(i, j), max(i, j)]: keep the upper triangle and the diagonal (once: X + X.mT "
-                  "doubles it), and fill the lower triangle from the strict upper one, never from X's own lower part")
+                  hint="out[i, j] = X[min(i, j), max(i, j)]: the diagonal counted once (X + X.mT doubles it), and "
+                  "nothing read from X's own lower triangle")
     upstream = torch.randn(5, 5, device=device, dtype=dtype)
     grad, = gradients(result, [X], upstream)
     expected, = gradients(upper_mirrored(X), [X], upstream)
@@ -513,8 +509,8 @@ def test_make_permanent_bakes_in_the_value(device, dtype):
         fail(f"layer.weight should be a plain nn.Parameter that requires grad, got {tensor_type(layer.weight).__name__} "
              f"(requires_grad={layer.weight.requires_grad})")
     assert_tensor(layer.weight.detach(), expected, what="layer.weight after make_permanent_",
-                  hint="keep the parametrized value (what layer.weight read), not the original: "
-                  "remove_parametrizations(..., leave_parametrized=True)")
+                  hint="the contract keeps the parametrized value (what layer.weight read), not the original the "
+                  "optimizer trained")
     names = sorted(name for name, _ in layer.named_parameters())
     if names != ["bias", "weight"]:
         fail(f"the layer's parameters are {names}, expected ['bias', 'weight']")

@@ -1,6 +1,7 @@
 """Kata 06: distributions. Replace each `raise NotImplementedError` with your solution.
 
-Read README.md in this folder first, then check yourself with: pytest katas/06_distributions
+Read the lesson first: README.md in this folder (по-русски: README.ru.md).
+Then check yourself with: pytest katas/06_distributions
 """
 
 import torch
@@ -135,7 +136,8 @@ def kl_monte_carlo(
     Example:
         >>> g = torch.Generator().manual_seed(0)
         >>> one, zero = torch.tensor(1.0), torch.tensor(0.0)
-        >>> kl_monte_carlo(one, one, zero, one, 10000, g)  # about 0.5 (kl_normal's value), +- 0.01
-        tensor(0.4893)
+        >>> estimate = kl_monte_carlo(one, one, zero, one, 10000, g)
+        >>> bool(abs(estimate - 0.5) < 0.05)  # kl_normal's 0.5, within sampling error (about 0.01 here)
+        True
     """
     raise NotImplementedError

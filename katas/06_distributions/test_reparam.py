@@ -37,7 +37,8 @@ def assert_structure(result, shape: tuple[int, ...], dtype: torch.dtype, device:
     if result.dtype != dtype:
         fail(f"{what} has dtype {result.dtype}, expected {dtype} (keep the parameters' dtype)", hint)
     if result.device != torch.empty(0, device=device).device:  # "cuda" means "cuda:0"
-        fail(f"{what} is on {result.device}, expected {device} (create tensors with device=mu.device)", hint)
+        fail(f"{what} is on {result.device}, expected {device} (a tensor made inside the function needs the "
+             "parameters' device)", hint)
 
 
 def assert_within(estimate, expected, standard_error, what: str, hint: str) -> None:
@@ -90,14 +91,13 @@ def assert_reproducible(sample, device: str) -> None:
     __tracebackhide__ = True
     if torch.equal(sample(None), sample(None)):
         fail("two calls without a generator gave identical results",
-             "with generator=None, draw from the global random state (torch.randn(..., generator=None)), "
-             "so every call gives fresh samples; never make and seed a generator of your own")
+             "with generator=None the draws come from the global random state, so every call gives fresh "
+             "samples: a generator made and seeded inside the function is the usual cause")
     first = sample(generator(device, 7))
     again = sample(generator(device, 7))  # the global random state has moved on: ignoring the generator shows
     if not torch.equal(first, again):
         fail("two calls with generators seeded alike (7) gave different results",
-             "draw every random number from the `generator` argument (torch.randn(..., generator=generator)), "
-             "not from the global random state")
+             "every random number must come from the `generator` argument, not from the global random state")
     other = sample(generator(device, 8))
     if torch.equal(first, other):
         fail("generators seeded 7 and 8 gave identical results",
@@ -166,7 +166,7 @@ def test_rsample_normal_gradients(device, dtype):
     # Pathwise derivatives: x = mu + sigma * eps gives dx/dmu = 1 and dx/dsigma = eps = (x - mu) / sigma.
     eps = (samples.detach() - mu.detach()) / sigma.detach()
     tolerance = {"rtol": 1e-4, "atol": 1e-4} if dtype == torch.float32 else {}
-    hint = "the sample must be computed from mu and sigma (mu + sigma * eps), with eps drawn independently of them"
+    hint = "the sample must be computed from mu and sigma, with the noise drawn independently of them"
     assert_grad(grad_mu, upstream.sum_to_size(mu.shape), name="mu", hint=hint, **tolerance)
     assert_grad(grad_sigma, (upstream * eps).sum_to_size(sigma.shape), name="sigma", hint=hint, **tolerance)
 
@@ -257,8 +257,8 @@ def test_rsample_exponential_never_inf_or_nan(device, dtype, monkeypatch):
         bad = ~torch.isfinite(samples)
         if bad.any():
             fail(f"{int(bad.sum())} of {samples.numel()} samples are inf or nan (the first: "
-                 f"{samples[bad][0].item()})", "torch.rand can return exactly 0, and log(0) = -inf: use 1 - u "
-                 "(in (0, 1]) inside the log, or clamp u away from 0")
+                 f"{samples[bad][0].item()})", "torch.rand can return exactly 0, and log(0) = -inf: look at what "
+                 "your logarithm is taken of when u is 0")
         (grad_rate,) = gradients(samples, [rate], torch.ones_like(samples))
         if grad_rate is not None and not torch.isfinite(grad_rate).all():
             fail(f"the gradient of `rate` is {grad_rate.tolist()}",
@@ -289,8 +289,8 @@ def kl_expected(mu1, sigma1, mu2, sigma2) -> torch.Tensor:
 
 
 KL_HINT = ("KL(q || p) is E_q[log q(x) - log p(x)] for q = N(mu1, sigma1), p = N(mu2, sigma2), sigma the standard "
-           "deviation: a log ratio of the sigmas, a variance plus a squared mean difference over 2 sigma2^2, "
-           "and a constant; KL(N(0, 2) || N(0, 1)) is about 0.807")
+           "deviation (not the variance): KL(N(0, 1) || N(0, 1)) is 0, KL(N(1, 1) || N(0, 1)) is 0.5 and "
+           "KL(N(0, 2) || N(0, 1)) about 0.807")
 
 
 @pytest.mark.checks("kl_normal")
@@ -439,7 +439,8 @@ def monte_carlo_spread(args: list[torch.Tensor], samples: int) -> tuple[torch.Te
     return terms.std(0) / math.sqrt(samples), [g.std(0) / math.sqrt(samples) for g in grads]
 
 
-MC_HINT = "average log N(x; mu1, sigma1) - log N(x; mu2, sigma2) over x = rsample_normal(mu1, sigma1, (num_samples,))"
+MC_HINT = ("the estimate averages log q(x) - log p(x) over num_samples reparameterized samples x of q = N(mu1, sigma1), "
+           "p = N(mu2, sigma2)")
 
 
 @pytest.mark.checks("kl_monte_carlo")
@@ -472,8 +473,8 @@ def test_kl_monte_carlo_gradients(device, dtype):
     for name, grad, want, standard_error in zip(("mu1", "sigma1", "mu2", "sigma2"), grads, expected,
                                                 standard_errors):
         if grad is None:
-            fail(f"no gradient reached `{name}`", "keep the samples connected to mu1 and sigma1: draw them with "
-                 "rsample_normal (mu1 + sigma1 * eps), never .detach() them or use torch.no_grad()")
+            fail(f"no gradient reached `{name}`", "the samples must stay connected to mu1 and sigma1: a .detach(), "
+                 ".sample() or torch.no_grad() around the sampling cuts the gradient")
         assert_within(grad, want, standard_error, f"the gradient of `{name}`",
                       "the estimate's gradient must estimate KL's gradient: the samples must stay "
                       "differentiable functions of mu1 and sigma1 (no .detach(), no .sample())")

@@ -1,6 +1,7 @@
 """Kata 07: forward-mode AD. Replace each `raise NotImplementedError` with your solution.
 
-Read README.md in this folder first, then check yourself with: pytest katas/07_forward_ad
+Read the lesson first: README.md in this folder (по-русски: README.ru.md).
+Then check yourself with: pytest katas/07_forward_ad
 """
 
 from typing import Callable

@@ -25,7 +25,7 @@ N, D = 6, 3
 REGRESSION_SHAPES = [((D, 1), (N,)), ((D,), (N, 1)), ((D, 1), (N, 1)), ((D,), (N,))]
 BROADCAST_HINT = (
     "x @ w is (N, 1) for w of shape (D, 1), and (N, 1) - (N,) broadcasts to (N, N): every "
-    "prediction minus every target. Bring both sides to shape (N,) before subtracting"
+    "prediction minus every target. Print the shapes of what you subtract, for each combination above"
 )
 
 
@@ -76,7 +76,7 @@ def test_regression_loss_rejects_wrong_number_of_targets(device):
 
 # (shape, dim); None calls without dim, so the default -1 applies. Sizes differ so dims can't mix.
 LOG_SOFTMAX_CASES = [((7,), None), ((3, 7), None), ((3, 7), 0), ((2, 3, 4), 1), ((2, 3, 4), -2), ((2, 3, 4), 0)]
-LOG_SOFTMAX_HINT = "log_softmax(x) = x - log(sum(exp(x))), the sum along dim, kept (keepdim=True) to broadcast back"
+LOG_SOFTMAX_HINT = "log_softmax(x) = x - log(sum(exp(x))), the sum along dim: compare the dims you reduce over with dim"
 
 
 def log_softmax_in_float64(x: torch.Tensor, dim: int) -> torch.Tensor:
@@ -137,8 +137,8 @@ def test_stable_log_softmax_huge_logits(device, dtype, dim):
     if type(result) is torch.Tensor and result.shape == x.shape and not result.isfinite().all():
         fail(f"{int((~result.isfinite()).sum())} of {result.numel()} results are not finite for logits "
              f"of magnitude 1e4 (dim={dim}). exp(1e4) is inf, inf / inf and inf - inf are nan, and "
-             "log(0) is -inf: subtract the max along dim before exp, and never take the log of a softmax "
-             "that has underflowed to 0.")
+             "log(0) is -inf: look at how large what you pass to exp can get, and at whether you take the log "
+             "of a probability that has underflowed to 0.")
     expected = log_softmax_in_float64(x, dim)
     assert_tensor(result, expected.to(dtype), what=f"the result for logits of magnitude 1e4, dim={dim}",
                   atol=rounding_at(x), hint=(
@@ -208,7 +208,9 @@ def check_gradient(x: torch.Tensor, mask: torch.Tensor, dim: int, result: torch.
 
 @pytest.mark.checks("masked_mean")
 def test_masked_mean_empty_rows(device, dtype):
-    """A row with no True entry gives 0, and a finite gradient: the torch.where NaN-gradient trap."""
+    """A row with no True entry gives 0, and x's gradient is finite there: the torch.where NaN-gradient trap,
+    which reaches x when the total multiplies x by the mask (a selected total keeps x's gradient finite,
+    as the contract asks, and passes)."""
     for shape, dim in MASKED_CASES:
         x = make_tensor(shape, device=device, dtype=dtype, low=-3, high=3, requires_grad=True)
         mask = padding_mask(shape, dim, device)
@@ -217,8 +219,9 @@ def test_masked_mean_empty_rows(device, dtype):
                       "(the first row along dim has no True entry)", hint=MASK_HINT)
         check_gradient(x, mask, dim, result, trap=(
             "Empty rows divide 0 by 0. torch.where(count > 0, total / count, 0) hides that nan from the "
-            "value but not from the gradient: the dropped branch gets gradient 0, and 0 * d(total / 0) "
-            "is nan. Make the division itself safe, so that no 0 / 0 is ever computed."))
+            "value but not from the gradient: the dropped branch's gradient 0 becomes 0 * inf = nan on its "
+            "way back through the division, and a total built by multiplying x with the mask passes it on "
+            "into x's gradient (nan * 0 is nan)."))
 
 
 @pytest.mark.checks("masked_mean")
@@ -231,13 +234,13 @@ def test_masked_mean_ignores_inf_and_nan_padding(device, dtype):
         if type(result) is torch.Tensor and result.is_floating_point() and not result.isfinite().all():
             fail(f"{int((~result.isfinite()).sum())} of {result.numel()} results are nan or inf when the "
                  f"masked-out entries hold inf and nan (shape {shape}, dim={dim}). nan * 0 is nan and inf * 0 "
-                 "is nan: multiplying by the mask does not remove them. Select the kept entries instead (a "
-                 "selection never reads what it drops).")
+                 "is nan: multiplying by the mask does not remove them, while a selection never reads what it "
+                 "drops.")
         assert_tensor(result, mean_of_kept(clean, mask, dim), what=f"the result for shape {shape}, dim={dim} "
                       "with inf and nan under the mask", hint=MASK_HINT)
         check_gradient(x, mask, dim, result, trap=(
-            "Masked-out inf and nan must not reach the gradient either: select them away before any other "
-            "operation uses them."))
+            "Masked-out inf and nan must not reach the gradient either: an op whose backward multiplies "
+            "them (a product with the mask) lets them through, a selection does not."))
 
 
 @pytest.mark.checks("masked_mean")
@@ -252,8 +255,7 @@ def test_masked_mean_keeps_nonfinite_data(device, dtype):
     assert_tensor(result, expected, equal_nan=True, what="the result when kept entries hold nan (row 0) and inf "
                   "(row 1), and masked-out ones hold nan and inf too", hint=(
                       "the mean of data holding a nan is nan, and with an inf it is inf: a nan where mask is True "
-                      "is data, so don't scrub x (nan_to_num) or skip nans (nanmean); select only the masked-out "
-                      "entries away"))
+                      "is data, which scrubbing x (nan_to_num) or skipping nans (nanmean) hides"))
 
 
 @pytest.mark.checks("masked_mean")
@@ -369,8 +371,8 @@ def test_save_sample_file_holds_one_sample(device, dtype, tmp_path):
         if not sample.nbytes <= size < batch.nbytes // 4:
             fail(f"wrote {size} bytes for a sample of {sample.nbytes} bytes, from a batch of {batch.nbytes} "
                  f"bytes ({what}). batch[index] is a view into the batch's storage, and torch.save writes whole "
-                 "storages: save a copy that owns just the sample's memory. Note that .contiguous() of an "
-                 "already contiguous row copies nothing.")
+                 "storages, so the file holds whatever the saved tensor's storage holds. Note that .contiguous() "
+                 "of an already contiguous row copies nothing.")
         # Loaded onto the CPU: map_location decides where it lands, whatever the file (and emulated CUDA
         # cannot be loaded onto).
         loaded = torch.load(path, map_location="cpu", weights_only=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 
 _HOMES = {
-    "assert_grad": "checks", "assert_tensor": "checks", "cases": "checks", "fail": "checks",
+    "assert_grad": "checks", "assert_tensor": "checks", "cases": "checks", "described": "feedback", "fail": "checks",
     "gradients": "checks", "mentions": "checks", "raises_value_error": "checks", "shape_words": "checks",
     "where": "checks", "implementation": "loader", "judged_tests": "judge", "generator": "emulated_cuda",
     "tensor_type": "emulated_cuda",

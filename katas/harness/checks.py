@@ -15,6 +15,7 @@ import torch
 
 from .emulated_cuda import tensor_type
 from .errors import KataFailure, KataLoadError
+from .feedback import raised_by_a_call
 from .loader import current
 
 _TENSOR_TYPES = (torch.Tensor, torch.nn.Parameter)
@@ -142,7 +143,7 @@ def mentions(message: str, keyword: Keyword) -> bool:
 
 
 def _said(keyword: Keyword) -> str:
-    return " or ".join(map(repr, keyword)) if isinstance(keyword, tuple) else repr(keyword)
+    return " or ".join(map(repr, dict.fromkeys(keyword))) if isinstance(keyword, tuple) else repr(keyword)
 
 
 @contextmanager
@@ -159,13 +160,21 @@ def raises_value_error(*keywords: Keyword, case: str) -> Iterator[None]:
         yield
     except ValueError as error:
         missing = [k for k in keywords if not mentions(str(error), k)]
+        called = raised_by_a_call(error, current().session.source_files()) if missing else ""
+        if called:
+            fail(f"raised ValueError({str(error)!r}) for {case}, but no check of its own raised it: a call at "
+                 f"{called} did, so the input got past the function's checks",
+                 "check the input before using it, and raise a ValueError that names the argument (a NaN "
+                 "passes every check that raises only when a comparison is True)")
         if missing:
             fail(f"raised ValueError({str(error)!r}) for {case}, but the message should mention "
                  f"{' and '.join(map(_said, missing))}", "say which argument is wrong and what it was")
     except (NotImplementedError, KataLoadError):  # unfinished or broken kata code reports itself
         raise
     except Exception as error:
-        fail(f"raised {type(error).__name__}({str(error)[:200]!r}) for {case}, expected ValueError",
+        called = raised_by_a_call(error, current().session.source_files())
+        fail(f"raised {type(error).__name__}({str(error)[:200]!r}) for {case}, expected ValueError"
+             + (f" (a call at {called} raised it)" if called else ""),
               "check the input yourself and raise ValueError with a message that names the argument, "
               "before any torch op fails with its own error")
     else:

@@ -7,12 +7,13 @@ from __future__ import annotations
 import functools
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 KATAS_DIR = Path(__file__).resolve().parent.parent
 ROOT = KATAS_DIR.parent
 KATA_FOLDER = re.compile(r"\d\d_[a-z0-9_]+")
+FIRST_KATA = "03_einsum"  # the model kata, where a student who has started nothing begins
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class Kata:
     forbidden: tuple[CallRule, ...] = ()
     required: tuple[CallRule, ...] = ()
     ships_with_bug: tuple[str, ...] = ()  # functions handed out as buggy code, not as stubs
+    handed_out: dict[str, str] = field(default_factory=dict)  # each of those -> the body it ships with
 
     @property
     def number(self) -> int:
@@ -66,6 +68,7 @@ def _rules(entries: list[dict]) -> tuple[CallRule, ...]:
 @functools.cache
 def load_kata(folder: Path) -> Kata:
     data = json.loads((folder / "kata.json").read_text())
+    shipped = data.get("ships_with_bug", {})  # function -> the body it is handed out with (or a list of names)
     kata = Kata(
         folder=folder.name,
         title=data["title"],
@@ -73,7 +76,8 @@ def load_kata(folder: Path) -> Kata:
         points=data["points"],
         forbidden=_rules(data.get("forbidden", [])),
         required=_rules(data.get("required", [])),
-        ships_with_bug=tuple(data.get("ships_with_bug", [])),
+        ships_with_bug=tuple(shipped),
+        handed_out=dict(shipped) if isinstance(shipped, dict) else {},
     )
     for rule in kata.forbidden + kata.required:
         unknown = set(rule.functions or ()) - set(kata.points)

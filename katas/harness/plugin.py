@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 import zlib
 from pathlib import Path
 
@@ -18,12 +19,12 @@ from _pytest.skipping import evaluate_skip_marks
 
 from . import emulated_cuda, feedback, table
 from .clip import clip
-from .errors import KataFailure, TestTimedOut
+from .errors import KataFailure, KataLoadError, TestTimedOut
 from .guard import remember
-from .kata import Kata, kata_of
+from .kata import KATAS_DIR, Kata, kata_of
 from .loader import Session, resolve_impl, running
 from .report import NAME_ERRORS, NO_CUDA, Device, FunctionResult, KataResult, RunReport, TestResult
-from .status import Outcome
+from .status import Outcome, Status, still_handed_out
 from .timeouts import Timer
 
 RUN = pytest.StashKey["KataRun"]()
@@ -31,9 +32,9 @@ CHECKS = pytest.StashKey[tuple[Kata, str]]()  # on each kata test item: its kata
 # pytest's progress letters, and the harness's own (said in the header)
 LETTERS = (f". {Outcome.PASSED}, F {Outcome.FAILED}, n {Outcome.NOT_STARTED}, b {Outcome.BLOCKED} by another function, "
            f"B {Outcome.BROKEN}, s {Outcome.SKIPPED}")
-# Display categories of failures shown as a count instead of in full; the run report still counts
+# The display category of failures shown as a count instead of in full; the run report still counts
 # them as failed.
-ALSO_FAILED, KNOWN_BUG = "also failed", "known bug"
+ALSO_FAILED = "also failed"
 NOT_FAILURES = (pytest.skip.Exception, pytest.xfail.Exception)  # raised, but no failure to explain
 
 
@@ -135,8 +136,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if not _failed(item, call):
         return report
     report.kata_error = _error_name(call.excinfo.value)
+    kata, function = item.stash[CHECKS]
+    report.kata_handed_out = function in run_of(item.config)._as_handed_out(kata)
     if not hasattr(report, "kata_message"):
-        message = call.excinfo.exconly()
+        located = feedback.located(call.excinfo, kata, run_of(item.config).session.source_files())
+        message = located or call.excinfo.exconly()
         hint = feedback.torch_hint(message)
         if hint:
             report.sections.append(("kata hint", hint))
@@ -166,6 +170,7 @@ class KataRun:
         self._threads = torch.get_num_threads()
         self._failures: dict[tuple[str, str], list[pytest.TestReport]] = {}  # (kata, function) -> failed reports
         self._katas: dict[str, Kata] = {}  # folder -> the katas this run collected tests of
+        self._handed_out: dict[str, list[str]] = {}  # folder -> its buggy functions still as handed out
         self._timer = Timer()
         self._timed_out: dict[tuple[str, str], str] = {}  # (kata, function) -> the test that ran out of time
         config.stash[RUN] = self
@@ -277,7 +282,7 @@ class KataRun:
         if call.excinfo.errisinstance(TestTimedOut):
             self._timed_out.setdefault((kata.folder, function), item.nodeid)
         summary = feedback.summarize(call.excinfo, kata, function, self.session.source_files(),
-                                     lambda name: self._failing(kata, name))
+                                     lambda name: self._failing(kata, name), lambda: self._calls(kata, function))
         if summary is None:
             feedback.without_machinery(call.excinfo)
             return None
@@ -287,6 +292,29 @@ class KataRun:
         )
         report.kata_outcome, report.kata_message, report.kata_blocked_by = summary.outcome, summary.line, summary.blocked_by
         return report
+
+    def _calls(self, kata: Kata, function: str) -> set[str]:
+        """The other kata functions the checked one's code names (blocked-by reads them); none once the
+        function has run out of time (its own loop, whatever it calls)."""
+        if (kata.folder, function) in self._timed_out:
+            return set()
+        try:
+            return feedback.kata_calls(getattr(self.session.module(kata), function, None), kata, function)
+        except KataLoadError:
+            return set()
+
+    def _as_handed_out(self, kata: Kata) -> list[str]:
+        """The kata's functions handed out with a bug whose code is still as handed out, read once per
+        run from the source of the code its tests loaded (nothing is loaded for it)."""
+        if kata.folder not in self._handed_out:
+            module = self.session.modules.get(kata.folder)
+            if module is None or isinstance(module, KataLoadError):
+                return []
+            self._handed_out[kata.folder] = [
+                name for name, body in kata.handed_out.items()
+                if still_handed_out(feedback.definition(getattr(module, name, None)) or "", body)
+            ]
+        return self._handed_out[kata.folder]
 
     def _failing(self, kata: Kata, function: str) -> bool:
         """Some test of the function has failed in this run, so far."""
@@ -305,6 +333,8 @@ class KataRun:
         shown.append(report)
 
     def pytest_report_teststatus(self, report: pytest.TestReport):
+        if getattr(report, "kata_handed_out", False):  # a handed-out bug: a task, unless its kata is started
+            return Outcome.NOT_STARTED.value, "n", (Outcome.NOT_STARTED.value.upper(), {"yellow": True})
         if getattr(report, "kata_repeat", False):
             return ALSO_FAILED, "F", ("FAILED", {"red": True})
         outcome = getattr(report, "kata_outcome", None)
@@ -334,25 +364,46 @@ class KataRun:
     # -- the end ---------------------------------------------------------------------------------
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        for kata in self.report.katas:
+            kata.as_handed_out = self._as_handed_out(self._katas[kata.folder])
         path = self.config.getoption("kata_report")
         if path is not None:
             self.report.write(path)
-        self._quiet_known_bugs()
+        self._settle_handed_out_bugs()
+        self._remember_the_kata()
 
-    def _quiet_known_bugs(self) -> None:
-        """A function handed out with a bug (08's regression_loss) fails from the start; until the
-        student works on its kata, that reads as one table row, not as tracebacks."""
+    def _settle_handed_out_bugs(self) -> None:
+        """A function handed out with a bug (08's regression_loss) fails from the start. Its failures
+        were said as "not started" while they ran; they stay so while the table shows it "not started"
+        (status.as_shown), and become failures, shown in full, once the student has touched its kata."""
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is None:
             return
         for kata in self.report.katas:
-            if not table.only_known_bugs(kata, self._katas[kata.folder]):
-                continue
+            shown = kata.shown_statuses()
             for function in self._katas[kata.folder].ships_with_bug:
-                quiet = self._failures.pop((kata.folder, function), [])
-                for category in ("failed", ALSO_FAILED):
-                    reporter.stats[category] = [r for r in reporter.stats.get(category, []) if r not in quiet]
-                reporter.stats.setdefault(KNOWN_BUG, []).extend(quiet)
+                failed = self._failures.get((kata.folder, function), [])
+                if shown.get(function) is Status.NOT_STARTED:
+                    self._failures.pop((kata.folder, function), None)
+                    continue
+                moved = [r for r in failed if getattr(r, "kata_handed_out", False)]
+                if not moved:
+                    continue
+                waiting = reporter.stats.get(Outcome.NOT_STARTED.value, [])
+                reporter.stats[Outcome.NOT_STARTED.value] = [r for r in waiting if r not in moved]
+                for report in moved:
+                    report.kata_handed_out = False  # said as the failure it is from now on
+                    reporter.stats.setdefault(ALSO_FAILED if getattr(report, "kata_repeat", False) else "failed",
+                                              []).append(report)
+
+    def _remember_the_kata(self) -> None:
+        """A student's own `pytest katas/NN` (pytest's cache on, the student's katas/ under test) leaves
+        which kata it ran, so that `python -m katas next` continues there. Graders and the gate run
+        without the cache, and a run of several katas says nothing about which one is being worked on."""
+        cache = getattr(self.config, "cache", None)
+        if cache is None or self.session.impl.folder != KATAS_DIR or len(self.report.katas) != 1:
+            return
+        cache.set("katas/last_run", {"kata": self.report.katas[0].folder, "at": time.time()})
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
         if not self.report.katas:

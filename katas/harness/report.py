@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from enum import Enum
 from pathlib import Path
 
-from .status import Outcome, Status, decide, points
+from .status import Outcome, Status, as_shown, decide, points
 
 SCHEMA = "torch-katas/run/v1"
 # Failures that say only that the code names something nobody defined: no test's check caught them.
@@ -87,6 +87,8 @@ class KataResult:
     module: str
     functions: list[FunctionResult]
     broken: str = ""  # why the kata module does not import; "" when it does
+    # its functions handed out with a bug whose code is still as handed out (status.still_handed_out)
+    as_handed_out: list[str] = field(default_factory=list)
 
     @property
     def points(self) -> int:
@@ -98,6 +100,11 @@ class KataResult:
 
     def function(self, name: str) -> FunctionResult:
         return next(f for f in self.functions if f.name == name)
+
+    def shown_statuses(self) -> dict[str, Status]:
+        """What the student sees, by function (status.as_shown): a handed-out bug in an untouched kata
+        reads "not started". `status` and the points stay what the tests decided."""
+        return as_shown({f.name: f.status for f in self.functions if f.tests}, self.as_handed_out)
 
 
 @dataclass
@@ -136,7 +143,8 @@ class RunReport:
                 })
             katas.append({
                 "folder": kata.folder, "title": kata.title, "module": kata.module, "broken": kata.broken,
-                "points": kata.points, "max_points": kata.max_points, "functions": functions,
+                "points": kata.points, "max_points": kata.max_points, "as_handed_out": kata.as_handed_out,
+                "functions": functions,
             })
         return {"schema": SCHEMA, "impl": self.impl, "devices": [d.value for d in self.devices], "katas": katas}
 
@@ -150,7 +158,7 @@ class RunReport:
                                [TestResult(**{**t, "outcome": Outcome(t["outcome"])}) for t in f["results"]],
                                f["tests"]["deselected"])
                 for f in k["functions"]
-            ], k["broken"])
+            ], k["broken"], k.get("as_handed_out", []))
             for k in data["katas"]
         ])
 

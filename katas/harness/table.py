@@ -45,12 +45,6 @@ def _device_lines(report: RunReport) -> list[tuple[str, dict]]:
     return rendered
 
 
-def only_known_bugs(result: KataResult, kata: Kata) -> bool:
-    """The kata is as handed out: its buggy functions fail, every other one is not started."""
-    others = [f for f in result.functions if f.tests and f.name not in kata.ships_with_bug]
-    return bool(kata.ships_with_bug) and bool(others) and all(f.status is Status.NOT_STARTED for f in others)
-
-
 def _kata_lines(result: KataResult, kata: Kata) -> list[tuple[str, dict]]:
     head = f"{result.folder:<22} {result.title:<52} {result.points}/{result.max_points} points"
     deselected = sum(f.deselected for f in result.functions)
@@ -59,17 +53,17 @@ def _kata_lines(result: KataResult, kata: Kata) -> list[tuple[str, dict]]:
     rendered = [(head, {})]
     if result.broken:
         return rendered + [(f"   {result.broken}", COLORS[Status.BROKEN])]
-    untouched = only_known_bugs(result, kata)
+    statuses = result.shown_statuses()
     for function in result.functions:
         if not function.tests:
             continue  # deselected, or not collected in this run
-        status = function.status
+        status = statuses[function.name]
         counted = len(function.tests) - function.count(Outcome.SKIPPED)
         detail = ""
         if status is Status.FAILING:
             detail = f"{function.count(Outcome.PASSED)}/{counted} tests pass"
-            if untouched and function.name in kata.ships_with_bug:
-                detail += ": handed out with a bug for you to find when you work on this kata"
+        elif function.name in kata.ships_with_bug and status is Status.NOT_STARTED:
+            detail = "handed out with a bug: your task is to find and fix it"
         shown = f"blocked by {', '.join(function.blockers)}" if status is Status.BLOCKED else str(status)
         rendered.append((f"   {function.name:<24} {shown:<12} {detail}".rstrip(), COLORS.get(status, {})))
     skipped = Counter(t.reason for f in result.functions for t in f.tests

@@ -154,8 +154,9 @@ def kl_monte_carlo(
     Example:
         >>> g = torch.Generator().manual_seed(0)
         >>> one, zero = torch.tensor(1.0), torch.tensor(0.0)
-        >>> kl_monte_carlo(one, one, zero, one, 10000, g)  # about 0.5 (kl_normal's value), +- 0.01
-        tensor(0.4893)
+        >>> estimate = kl_monte_carlo(one, one, zero, one, 10000, g)
+        >>> bool(abs(estimate - 0.5) < 0.05)  # kl_normal's 0.5, within sampling error (about 0.01 here)
+        True
     """
     x = rsample_normal(mu1, sigma1, (num_samples,), generator)
     return (Normal(mu1, sigma1).log_prob(x) - Normal(mu2, sigma2).log_prob(x)).mean(0)

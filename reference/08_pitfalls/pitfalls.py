@@ -57,9 +57,12 @@ def masked_mean(x: torch.Tensor, mask: torch.Tensor, dim: int) -> torch.Tensor:
     the result, as in any mean. For finite kept entries, value and gradient are finite everywhere,
     also for rows without a single True entry.
 
-    Lesson: nan * 0 is nan, not 0; and torch.where(count > 0, total / count, 0) hides 0 / 0 from
-    the value but not from the gradient (the branch it drops gets a zero gradient, and
-    0 * d(total / 0) is nan). Keep bad numbers out of the computation instead of masking results.
+    Lesson: nan * 0 is nan, not 0, so a product with the mask keeps padding's nan. And
+    torch.where(count > 0, total / count, 0) hides 0 / 0 from the value but not from the gradient:
+    the branch it drops gets gradient 0, which the division turns into 0 * inf = nan in the
+    gradient of `total`. That nan reaches x's gradient when `total` multiplies x by the mask
+    (nan * 0 is nan again), not when `total` selects x's kept entries (a selection sends 0 back to
+    what it drops). A division that never computes 0 / 0 keeps nan out of every gradient.
 
     Example:
         >>> x = torch.tensor([[1., 2., float("nan")], [4., float("inf"), 6.]])

@@ -75,8 +75,8 @@ def take_module(submission: Path, kata, manifest: dict | None) -> bytes | KataGr
                           "regular files are graded")
     if len(code) > MAX_MODULE_BYTES:
         return zero(kata, f"{relative} is larger than {MAX_MODULE_BYTES >> 20} MiB")
-    if manifest and manifest.get(relative) == hashlib.sha256(code).hexdigest() and not kata.ships_with_bug:
-        return zero(kata, "", status=Status.NOT_STARTED)  # the untouched stub: nothing to run
+    if manifest and manifest.get(relative) == hashlib.sha256(code).hexdigest():
+        return zero(kata, "", status=Status.NOT_STARTED)  # the module as handed out: nothing to run
     return code
 
 

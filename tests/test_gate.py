@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import json
 import math
 import re
 from pathlib import Path
@@ -310,3 +311,30 @@ def test_api_matches_katas_md(kata):
 @pytest.mark.skipif(not SHARED_KATAS_MD.is_file(), reason="no ../shared/KATAS.md beside this checkout")
 def test_vendored_katas_md_is_current():
     assert KATAS_MD.read_text() == SHARED_KATAS_MD.read_text(), f"copy {SHARED_KATAS_MD} over {KATAS_MD}"
+
+
+@pytest.mark.parametrize("lesson", ["README.md", "README.ru.md"])
+@pytest.mark.parametrize("kata", by_kata())
+def test_lesson_task_table_gives_each_function_its_points(kata, lesson):
+    """The lesson's task table says what kata.json counts: every function, with its points."""
+    text = (ROOT / "katas" / kata.folder / lesson).read_text()
+    rows = {name: int(points) for name, points in re.findall(r"^\| `(?:class )?(\w+)[^`]*` \|.*\| (\d+) \|$", text, re.M)}
+    assert rows == kata.points, f"{kata.folder}/{lesson}'s task table gives {rows}, kata.json {kata.points}"
+
+
+@pytest.mark.parametrize("change, said", [
+    ({"point": 3}, "unknown keys ['point']"),
+    ({"schema": None}, "missing keys ['schema']"),
+    ({"schema": "torch-katas/kata/v0"}, "this harness reads"),
+    ({"forbidden": [{"calls": ["torch.mm"], "hint": "x", "function": ["f"]}]}, "a rule: unknown keys ['function']"),
+])
+def test_kata_json_is_read_by_its_schema(tmp_path, change, said):
+    """A misspelt key in kata.json is an error, never a rule that silently does nothing."""
+    from katas.harness.kata import SCHEMA, load_kata
+
+    data = {"schema": SCHEMA, "title": "a kata", "module": "m", "points": {"f": 1}, **change}
+    folder = tmp_path / "01_kata"
+    folder.mkdir()
+    (folder / "kata.json").write_text(json.dumps({k: v for k, v in data.items() if v is not None}))
+    with pytest.raises(ValueError, match=re.escape(said)):
+        load_kata(folder)

@@ -25,9 +25,10 @@ TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 
 
 def install_commands(python: str = "python", requirements: str = "requirements.txt", quiet: bool = False) -> list[list[str]]:
-    """The commands that install what the katas need: the validated CPU torch first, then the rest."""
+    """The command that installs what the katas need, the validated torch as its CPU wheel: with the
+    CPU index beside PyPI, pip takes `torch 2.x.y+cpu`, which ranks above PyPI's CUDA `2.x.y`."""
     pip = [python, "-m", "pip", "install", *(["--quiet"] if quiet else [])]
-    return [[*pip, f"torch=={TORCH_VERSION}", "--index-url", TORCH_CPU_INDEX], [*pip, "-r", requirements]]
+    return [[*pip, f"torch=={TORCH_VERSION}", "-r", requirements, "--extra-index-url", TORCH_CPU_INDEX]]
 
 
 def install_shell(**options) -> str:

@@ -13,8 +13,9 @@ FIRST_KATA = "03_einsum"  # the model kata, where both student READMEs (and the 
 PACKAGES = ("katas", "katas/harness")  # their *.py: the student CLI (python -m katas) and the harness
 # The classroom modules that `check` and `grade` need, in the edition and in the Classroom 50 bundle.
 RUNTIME = ("__init__.py", "__main__.py", "audit.py", "core.py", "edition.py", "feedback.py", "gradebook.py",
-           "grader.py", "grades.py", "intake.py", "isolation.py", "job.py", "memory.py", "protocol.py",
-           "sandbox.py", "scoring.py", "similarity.py", "spec.py", "tamper.py", "watcher.py", "zygote.py")
+           "grader.py", "grades.py", "intake.py", "isolation.py", "job.py", "judging.py", "memory.py",
+           "protocol.py", "sandbox.py", "scoring.py", "similarity.py", "spec.py", "tamper.py", "watcher.py",
+           "zygote.py")
 HIDDEN = re.compile(r"hidden", re.IGNORECASE)  # hidden tests never leave the instructor's repository
 IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", "*hidden*", "*HIDDEN*")
 # The torch release the gate validated the course with: the workflow, the autograder, the student

@@ -80,9 +80,9 @@ def confirm(kata, grade: KataGrade, verdicts: list[dict] | None, unconfirmed: st
     the judge confirms every case of it; a case the judge finds wrong for such a function means the
     verdict in the kata's own process was not the truth, and zeroes the kata. ``verdicts`` None: the
     judge could not check (``unconfirmed`` says why), and no function is confirmed."""
-    if grade.reason:
-        return grade
     done = {f.function for f in grade.functions if f.status is Status.DONE}
+    if grade.reason or not done:
+        return grade
     if verdicts is None:
         failing = {f: f"the judge could not confirm it: {unconfirmed}" for f in done}
     else:

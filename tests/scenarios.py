@@ -133,6 +133,16 @@ def neighbour_kata(root: Path) -> None:
         (folder / name).write_text(text)
 
 
+def cpu_half_only(pristine: Path) -> None:
+    """The grading tree's tests on the CPU alone: an attack does the same on either device, and the
+    CUDA half (emulated here) would double the corpus's time for nothing more it shows. The solved
+    checkouts of the other scenarios are graded on both."""
+    config = pristine / "pyproject.toml"
+    text = config.read_text()
+    assert "addopts = [" in text, "the grading tree's pyproject.toml names its pytest options in addopts"
+    config.write_text(text.replace("addopts = [", 'addopts = ["--device", "cpu", ', 1))
+
+
 def grade_hostile(work: Path, isolate: bool | None = None, only: tuple[str, ...] = ()) -> tuple[dict, dict]:
     """Grade every hostile case (and an honest control) in one run: (case -> its grade as JSON, the
     cases graded). ``isolate=False``: without the sandbox, only the cases it does not need."""
@@ -141,6 +151,7 @@ def grade_hostile(work: Path, isolate: bool | None = None, only: tuple[str, ...]
 
     manifest = bundle.grading_tree(work / "pristine")
     neighbour_kata(work / "pristine")
+    cpu_half_only(work / "pristine")
     edition = work / "edition"
     export.build(edition)
     neighbour_kata(edition)

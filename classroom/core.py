@@ -104,7 +104,7 @@ def grade(
         grades.append(SubmissionGrade(
             submission=names[number], path=str(submission),
             score=sum(k.score for k in row), max_score=sum(k.max_score for k in row), katas=row,
-            ignored=ignored_files(submission, manifest, katas) if manifest else [],
+            ignored=ignored_files(submission, manifest, katas, known) if manifest else [],
             seconds=round(sum(k.seconds for k in row), 3), isolated=info.isolation == "sandbox",
             isolation=info.isolation, memory=info.memory, limits=limits.to_json(),
         ))

@@ -59,13 +59,18 @@ def named_param_groups(function: Callable, args: list, kwargs: dict) -> list:
              for key, value in group.items()} for group in function(*args, **kwargs)]
 
 
-def fill_in_place(function: Callable, args: list, kwargs: dict, as_parameter: bool = False) -> dict:
-    """``function(tensor, ...)`` on a copy of args[0] (an nn.Parameter if ``as_parameter``): the tensor
-    afterwards, and whether the call returned that very tensor."""
+def fill_in_place(function: Callable, args: list, kwargs: dict, as_parameter: bool = False, times: int = 1) -> dict:
+    """``function(tensor, ...)`` ``times`` times in a row (the same arguments: a generator moves on) on a copy
+    of args[0] (an nn.Parameter if ``as_parameter``): the tensor after each call, what a view of it taken
+    before the first call sees after the last, and whether every call returned that very tensor."""
     tensor = args[0].clone()
     tensor = nn.Parameter(tensor) if as_parameter else tensor
-    returned = function(tensor, *args[1:], **kwargs)
-    return {"returned_it": returned is tensor, "tensor": tensor}
+    alias = tensor.detach()
+    fills, returned_it = [], True
+    for _ in range(times):
+        returned_it &= function(tensor, *args[1:], **kwargs) is tensor
+        fills += _copies([tensor])
+    return {"returned_it": returned_it, "fills": fills, "alias": alias}
 
 
 def apply_to_model(function: Callable, args: list, kwargs: dict) -> dict:

@@ -18,7 +18,9 @@ from torch import nn
 from torch.nn.utils import parametrize
 from torch.testing import make_tensor
 
-from katas.harness import assert_grad, assert_tensor, fail, gradients, implementation, raises_value_error
+from katas.harness import (
+    assert_grad, assert_tensor, fail, gradients, implementation, judged_tests, raises_value_error,
+)
 
 sparsity = implementation(__file__)
 
@@ -540,3 +542,7 @@ def test_make_permanent_rejects_plain_tensors(device):
     parametrize.register_parametrization(layer, "weight", Tripled())
     with raises_value_error("bias", PARAMETRIZED, case='name="bias" when only the weight is parametrized'):
         sparsity.make_permanent_(layer, "bias")
+
+
+# The judge's cases (judge_sparsity.py), on a fresh draw: grading runs them on inputs of its own.
+test_judged = judged_tests(__file__)

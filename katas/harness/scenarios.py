@@ -133,7 +133,7 @@ def parametrized_weight(parametrization: type, args: list, kwargs: dict, assigne
     layer = args[0]
     parametrize.register_parametrization(layer, "weight", parametrization(**kwargs))
     registered = _copies([layer.weight])
-    layer.weight = assigned
+    layer.weight = assigned.clone()  # a parametrization may keep the very tensor, and training changes it
     read_back = _copies([layer.weight])
     _train(layer, x, target, steps)
     return {"registered": registered[0], "assigned": read_back[0], "trained": layer.weight}

@@ -244,13 +244,13 @@ Z = 6.0
 
 def expect_within(estimate: torch.Tensor, expected: torch.Tensor, standard_error: torch.Tensor, *, what: str) -> None:
     """Every element of a statistic within Z standard errors of its expected value."""
-    estimate, expected, standard_error = (torch.as_tensor(t).detach().double() for t in (estimate, expected, standard_error))
+    estimate, expected, standard_error = (t.reshape(-1) for t in torch.broadcast_tensors(
+        *(torch.as_tensor(t).detach().double() for t in (estimate, expected, standard_error))))
     off = ((estimate - expected).abs() / standard_error).nan_to_num(float("inf"))
     if (off > Z).any():
         worst = int(off.argmax())
-        raise Mismatch(f"{what} is off by {off.view(-1)[worst]:.1f} standard errors (allowed {Z:g}) at flat index "
-                       f"{worst}: got {estimate.view(-1)[worst]:.5g}, expected {expected.view(-1)[worst]:.5g} "
-                       f"+- {standard_error.view(-1)[worst]:.2g}")
+        raise Mismatch(f"{what} is off by {off[worst]:.1f} standard errors (allowed {Z:g}) at flat index {worst}: "
+                       f"got {estimate[worst]:.5g}, expected {expected[worst]:.5g} +- {standard_error[worst]:.2g}")
 
 
 def expect_uncorrelated(samples: torch.Tensor, *, what: str) -> None:

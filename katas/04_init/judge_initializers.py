@@ -14,8 +14,8 @@ from torch import nn
 
 from katas.harness.builders import model
 from katas.harness.judge import (
-    Call, Judged, Mismatch, Output, Recipe, expect_data, expect_returned, expect_structure, expect_tensor,
-    expect_within, judged,
+    Call, Judged, Mismatch, Output, Recipe, expect_data, expect_returned, expect_returned_data, expect_structure,
+    expect_tensor, expect_within, judged,
 )
 
 CASES = []
@@ -30,7 +30,7 @@ def layer_weights(draw):
     shape = (out_features, out_features + draw.size(1, 3)) + tuple(draw.size(2, 4) for _ in range(draw.size(1, 3)))
     weight = torch.zeros(shape)
     expected = nn.init._calculate_fan_in_and_fan_out(weight)
-    return Judged(Call("fans", (weight,)), lambda output: (expect_returned(output), expect_data(output.value, expected)))
+    return Judged(Call("fans", (weight,)), lambda output: expect_returned_data(output, expected))
 
 
 # orthogonal_ --------------------------------------------------------------------------------------
@@ -126,7 +126,8 @@ def empty_tensor(draw):
         (filled,) = fills(output, 1)
         expect_tensor(filled, torch.zeros(shape, dtype=torch.float64))
 
-    return Judged(Call("orthogonal_", (torch.zeros(shape, dtype=torch.float64),), scenario=Recipe("fill_in_place")), check)
+    empty = torch.zeros(shape, dtype=torch.float64)
+    return Judged(Call("orthogonal_", (empty,), scenario=Recipe("fill_in_place")), check)
 
 
 # init_weights -------------------------------------------------------------------------------------

@@ -130,7 +130,8 @@ def masked_forward(draw):
         expect_values(output, expected)
         expect_grads(output, [torch.where(mask, cotangent, 0.0)], ["weight"])
 
-    return Judged(Call("SparseMask", (mask, weight), grads=(1,), cotangent=cotangent, scenario=Recipe("forward")), check)
+    call = Call("SparseMask", (mask, weight), grads=(1,), cotangent=cotangent, scenario=Recipe("forward"))
+    return Judged(call, check)
 
 
 @judged("SparseMask", CASES)

@@ -15,7 +15,7 @@ import pytest
 import torch
 from torch.testing import make_tensor
 
-from katas.harness import assert_tensor, cases, fail, implementation, raises_value_error, shape_words
+from katas.harness import assert_tensor, cases, fail, implementation, judged_tests, raises_value_error, shape_words
 
 forward_ad = implementation(__file__)
 
@@ -480,3 +480,7 @@ def test_check_backward_leaves_x_alone(device):
                  f"x.grad is {'set' if x.grad is not None else 'None'}.",
                  "work on x.detach().requires_grad_() and take gradients with torch.autograd.grad, which returns "
                  "them instead of accumulating them in .grad")
+
+
+# The judge's cases (judge_forward_ad.py), on a fresh draw: grading runs them on inputs of its own.
+test_judged = judged_tests(__file__)

@@ -227,6 +227,12 @@ def _same_data(value, expected) -> bool:
     return value == expected
 
 
+def expect_returned_data(output: Output, expected) -> None:
+    """A call that returns the data ``expected`` (see ``expect_data``)."""
+    expect_returned(output)
+    expect_data(output.value, expected)
+
+
 def expect_structure(value, shape: tuple[int, ...], dtype: torch.dtype, *, what: str = "the result") -> None:
     """Type, shape and dtype of a random result, whose values cannot be compared one by one."""
     if not isinstance(value, torch.Tensor):

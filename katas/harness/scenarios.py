@@ -180,7 +180,8 @@ def extreme_uniforms(function: Callable, args: list, kwargs: dict):
     rand, rand_like, uniform_ = torch.rand, torch.rand_like, torch.Tensor.uniform_
     torch.rand = lambda *a, **k: with_extremes(rand(*a, **k))
     torch.rand_like = lambda *a, **k: with_extremes(rand_like(*a, **k))
-    torch.Tensor.uniform_ = lambda self, low=0.0, high=1.0, **k: with_extremes(uniform_(self, low, high, **k), low, high)
+    torch.Tensor.uniform_ = lambda self, low=0.0, high=1.0, **k: with_extremes(uniform_(self, low, high, **k),
+                                                                                low, high)
     try:
         return function(*args, **kwargs)
     finally:

@@ -202,7 +202,7 @@ def with_grads(function: Callable, args: list, kwargs: dict, grads: dict) -> dic
     the result, and the grads afterwards."""
     module = args[0]
     for name, p in module.named_parameters():
-        p.grad = grads.get(name)
+        p.grad = None if grads.get(name) is None else grads[name].clone()
     result = function(*args, **kwargs)
     return {"result": result, "grads": {name: p.grad for name, p in module.named_parameters()}}
 

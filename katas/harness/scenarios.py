@@ -9,9 +9,10 @@ scenario's own (``Call(scenario=Recipe(name, params))``). Its docstring says wha
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
-from typing import Callable
+from typing import Callable, Iterator
 
 import torch
 from torch import nn
@@ -178,14 +179,28 @@ def extreme_uniforms(function: Callable, args: list, kwargs: dict):
         return out
 
     rand, rand_like, uniform_ = torch.rand, torch.rand_like, torch.Tensor.uniform_
-    torch.rand = lambda *a, **k: with_extremes(rand(*a, **k))
-    torch.rand_like = lambda *a, **k: with_extremes(rand_like(*a, **k))
-    torch.Tensor.uniform_ = lambda self, low=0.0, high=1.0, **k: with_extremes(uniform_(self, low, high, **k),
-                                                                                low, high)
-    try:
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(_swapped(torch, "rand", lambda *a, **k: with_extremes(rand(*a, **k))))
+        stack.enter_context(_swapped(torch, "rand_like", lambda *a, **k: with_extremes(rand_like(*a, **k))))
+        stack.enter_context(_swapped(torch.Tensor, "uniform_", lambda self, low=0.0, high=1.0, **k: with_extremes(
+            uniform_(self, low, high, **k), low, high)))
         return function(*args, **kwargs)
+
+
+@contextlib.contextmanager
+def _swapped(owner, name: str, replacement) -> Iterator[None]:
+    """owner.name replaced for the duration, then exactly as it was (an inherited attribute, such as
+    Tensor.uniform_ from TensorBase, is unshadowed rather than copied onto owner)."""
+    missing = object()
+    own = vars(owner).get(name, missing)
+    setattr(owner, name, replacement)
+    try:
+        yield
     finally:
-        torch.rand, torch.rand_like, torch.Tensor.uniform_ = rand, rand_like, uniform_
+        if own is missing:
+            delattr(owner, name)
+        else:
+            setattr(owner, name, own)
 
 
 def layout(function: Callable, args: list, kwargs: dict) -> dict:

@@ -3,8 +3,9 @@ with the code it checks.
 
 A kata's ``judge_<module>.py``, beside its tests, lists its cases: each is a function of a ``Draw`` (a
 seeded generator) that returns a ``Judged``, the ``Call`` the kata's code is asked to make (data
-only: the function, its arguments, which gradients to take, how often) and the ``check`` of what came
-back (an ``Output``: data only). The same cases run two ways:
+only: the function, its arguments, which gradients to take, how often, and for a class or a function
+that deals in objects the scenario that performs it) and the ``check`` of what came back (an
+``Output``: data only). The same cases run two ways:
 
 - in the student's own pytest, in-process, on a fresh draw every run (``judged_tests``: the rules of
   the kata apply as in every test), so that a solution the judge rejects fails locally too;

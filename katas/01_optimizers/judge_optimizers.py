@@ -166,14 +166,14 @@ def param_groups(draw):
     """Three groups with their own hyperparameters (the first the constructor's defaults, one signSGD),
     a strided param, and a param that never gets a gradient."""
     groups = [
-        {"params": [draw.normal(3)]},
+        {"params": [draw.normal(5)]},
         {"params": [draw.normal(3, 2).t()], "lr": draw.number(0.01, 0.2), "momentum": 0.0,
          "weight_decay": draw.number(0.0, 0.5)},
         {"params": [draw.normal(4), draw.normal(2)], "lr": draw.number(0.01, 0.2),
          "momentum": draw.number(0.3, 0.95), "weight_decay": draw.number(0.1, 0.5)},
     ]
     shapes = [p.shape for g in groups for p in g["params"]]
-    steps = [("set", [gradient(draw, shape) for shape in shapes[:-1]] + [None]) for _ in range(3)]
+    steps = [("set", [gradient(draw, shape) for shape in shapes[:-1]] + [None]) for _ in range(4)]
     expected = signum_model(groups, {}, steps)
     scenario = Recipe("optimizer_steps", (groups, steps))
     return Judged(Call("Signum", scenario=scenario), lambda output: check_steps(output, expected))

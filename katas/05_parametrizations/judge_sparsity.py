@@ -100,9 +100,11 @@ def smallest_magnitudes(draw):
 
 @judged("magnitude_mask", CASES)
 def integer_weights_with_ties(draw):
-    """Integer weights: the cut falls inside a tie, and exactly round(sparsity * numel) of them go."""
+    """Integer weights, a sparsity whose cut falls inside a tie: exactly round(sparsity * numel) go."""
     weight = draw.integers(-3, 4, 6, 8).double()
-    level = sparsity_for(draw, weight.numel())
+    magnitudes = weight.abs().flatten().sort().values
+    zeros = draw.choice([k for k in range(1, 48) if magnitudes[k - 1] == magnitudes[k]])
+    level = sparsity_for(draw, weight.numel(), zeros=zeros - 1)
 
     def check(output):
         expect_returned(output)

@@ -137,10 +137,13 @@ def check_steps(output, expected: list[dict]) -> None:
     if not isinstance(output.value, list) or len(output.value) != len(expected):
         raise Mismatch(f"the scenario sent {output.value!r:.100}")
     for number, (got, want) in enumerate(zip(output.value, expected), 1):
-        for index, (p, grad, buffer, p_want, grad_want, buffer_want) in enumerate(zip(
-                got["params"], got["grads"], got["buffers"], want["params"], want["grads"], want["buffers"])):
+        for index, (p, view, grad, buffer, p_want, grad_want, buffer_want) in enumerate(zip(
+                got["params"], got["views"], got["grads"], got["buffers"], want["params"], want["grads"],
+                want["buffers"])):
             where = f"param {index} after step {number}"
             expect_tensor(p, p_want, what=where)
+            expect_tensor(view, p, rtol=0, atol=0, what=f"a view of {where} taken before the first step (update p "
+                          "itself in place: new memory leaves its views behind)")
             if grad_want is None:
                 expect_data(grad, None, what=f"the grad of {where}")
             else:

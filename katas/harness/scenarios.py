@@ -24,10 +24,12 @@ def optimizer_steps(optimizer: type, args: list, kwargs: dict, groups: list[dict
     dict of hyperparameters and "params"), then one ``step`` per entry of ``steps``: ("set", grads) sets
     each param's .grad (None: no gradient) and calls step(); ("closure", grads) calls step(closure) with a
     closure that clears the grads and calls backward on sum(p * grad), so each gets that grad. After each
-    step: every param, its grad and its momentum buffer (None without one), and what step returned."""
+    step: every param, what a view of it taken before the first step sees, its grad and its momentum buffer
+    (None without one), and what step returned."""
     leaves = [[p.detach().clone().requires_grad_() for p in group["params"]] for group in groups]
     made = optimizer([dict(group, params=params) for group, params in zip(groups, leaves)], *args, **kwargs)
     params = [p for group in leaves for p in group]
+    views = [p.detach() for p in params]
     after = []
     for how, grads in steps:
         if how == "set":
@@ -42,8 +44,9 @@ def optimizer_steps(optimizer: type, args: list, kwargs: dict, groups: list[dict
                 return loss
 
             returned = made.step(closure)
-        after.append({"params": _copies(params), "grads": _copies(p.grad for p in params), "returned": returned,
-                      "buffers": _copies(made.state.get(p, {}).get("momentum_buffer") for p in params)})
+        after.append({"params": _copies(params), "views": _copies(views), "grads": _copies(p.grad for p in params),
+                      "buffers": _copies(made.state.get(p, {}).get("momentum_buffer") for p in params),
+                      "returned": returned})
     return after
 
 

@@ -338,3 +338,17 @@ def test_kata_json_is_read_by_its_schema(tmp_path, change, said):
     (folder / "kata.json").write_text(json.dumps({k: v for k, v in data.items() if v is not None}))
     with pytest.raises(ValueError, match=re.escape(said)):
         load_kata(folder)
+
+
+@pytest.mark.parametrize("kata", by_kata())
+def test_every_function_has_a_judged_case(kata):
+    """In grading a function earns points only when the judge confirms it: one with no case of the
+    judge's would be graded by the tests in the kata's own process alone."""
+    from katas.harness.judge import load_cases
+    from katas.harness.kata import judge_file
+
+    path = judge_file(kata, ROOT / "katas")
+    assert path.is_file(), f"{kata.folder}: no judge file ({path.name}), so grading cannot confirm any function"
+    judged = {case.function for case in load_cases(path)}
+    assert not set(kata.points) - judged, f"{kata.folder}: no judged case for {sorted(set(kata.points) - judged)}"
+    assert judged <= set(kata.points), f"{kata.folder}: judged cases of unknown functions {sorted(judged - set(kata.points))}"

@@ -17,7 +17,8 @@ from torch import nn
 from torch.testing import make_tensor
 
 from katas.harness import (
-    assert_grad, assert_tensor, cases, described, fail, gradients, implementation, raises_value_error, shape_words,
+    assert_grad, assert_tensor, cases, described, fail, gradients, implementation, judged_tests, raises_value_error,
+    shape_words,
 )
 
 optimizers = implementation(__file__)
@@ -612,3 +613,7 @@ def test_minimize_lbfgs_leaves_x0_alone(device, dtype):
              "of its own.")
     assert_tensor(x, torch.full((3,), 3.0, device=device, dtype=dtype), atol=1e-4, rtol=0,
                   what="the minimizer of sum (x - 3)^2", hint="LBFGS solves a quadratic in one step")
+
+
+# The judge's cases (judge_optimizers.py), on a fresh draw: grading runs them on inputs of its own.
+test_judged = judged_tests(__file__)

@@ -10,7 +10,9 @@ import torch
 import torch.nn.functional as F
 from torch.testing import make_tensor
 
-from katas.harness import assert_grad, assert_tensor, cases, fail, gradients, implementation, raises_value_error
+from katas.harness import (
+    assert_grad, assert_tensor, cases, fail, gradients, implementation, judged_tests, raises_value_error,
+)
 
 indexing = implementation(__file__)
 
@@ -383,3 +385,7 @@ def test_patchify_rejects_indivisible(shape, patch_size, size, device):
     with raises_value_error(("patch_size", "patch size", "images", "height", "width"), str(size),
                             case=f"images {shape} and patch_size={patch_size}"):
         indexing.patchify(images, patch_size)
+
+
+# The judge's cases (judge_indexing.py), on a fresh draw: grading runs them on inputs of its own.
+test_judged = judged_tests(__file__)

@@ -19,7 +19,8 @@ from torch.nn.utils import parametrize
 from torch.testing import make_tensor
 
 from katas.harness import (
-    assert_grad, assert_tensor, fail, generator, gradients, implementation, raises_value_error, tensor_type,
+    assert_grad, assert_tensor, fail, generator, gradients, implementation, judged_tests, raises_value_error,
+    tensor_type,
 )
 
 sparsity = implementation(__file__)
@@ -539,3 +540,7 @@ def test_make_permanent_rejects_plain_tensors(device):
     parametrize.register_parametrization(layer, "weight", Tripled())
     with raises_value_error("bias", PARAMETRIZED, case='name="bias" when only the weight is parametrized'):
         sparsity.make_permanent_(layer, "bias")
+
+
+# The judge's cases (judge_sparsity.py), on a fresh draw: grading runs them on inputs of its own.
+test_judged = judged_tests(__file__)

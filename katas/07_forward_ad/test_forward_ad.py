@@ -15,7 +15,9 @@ import pytest
 import torch
 from torch.testing import make_tensor
 
-from katas.harness import assert_tensor, cases, fail, generator, implementation, raises_value_error, shape_words
+from katas.harness import (
+    assert_tensor, cases, fail, generator, implementation, judged_tests, raises_value_error, shape_words,
+)
 
 forward_ad = implementation(__file__)
 
@@ -481,3 +483,7 @@ def test_check_backward_leaves_x_alone(device):
                  f"x.grad is {'set' if x.grad is not None else 'None'}.",
                  "the reverse-mode half must work on a tensor of its own, made from x's values, and take gradients "
                  "without accumulating them in any .grad (read about torch.autograd.grad)")
+
+
+# The judge's cases (judge_forward_ad.py), on a fresh draw: grading runs them on inputs of its own.
+test_judged = judged_tests(__file__)

@@ -13,7 +13,9 @@ import pytest
 import torch
 from torch.testing import make_tensor
 
-from katas.harness import assert_grad, assert_tensor, fail, gradients, implementation, raises_value_error, shape_words
+from katas.harness import (
+    assert_grad, assert_tensor, fail, gradients, implementation, judged_tests, raises_value_error, shape_words,
+)
 
 pitfalls = implementation(__file__)
 
@@ -410,3 +412,7 @@ def test_nonfinite_grads_conv_fed_infinities(device, dtype):
     check_names(convs, ["reciprocal.weight", "log.weight", "exp.weight"],
                 "four Conv2d, fed images with 0.5 (clean), 1 / 0 = inf, log(0) = -inf and exp(1000) = inf "
                 "in one pixel")
+
+
+# The judge's cases (judge_pitfalls.py), on a fresh draw: grading runs them on inputs of its own.
+test_judged = judged_tests(__file__)

@@ -86,9 +86,9 @@ def grade(
                            run.memory_counted_by, limits)
             judged = Judging(run, pristine, work, limits, katas)
             plan = judged.collect()
-            judged.draw()
             modules = {(number, kata.folder): (kata, module) for number, row in enumerate(taken)
                        for kata, module in row if isinstance(module, bytes) and kata.folder in plan}
+            judged.draw({folder for _, folder in modules})
             tests = {key: judged.job("kata", kata, module, tests=plan[kata.folder], deny=deny)
                      for key, (kata, module) in modules.items()}
             results = run.run(list(tests.values()))
@@ -132,9 +132,11 @@ class Judging:
         spec = self.job("collect", None, folders=tuple(k.folder for k in self.katas))
         return plan_of(self.run.run([spec])[spec.id])
 
-    def draw(self) -> None:
-        """The judge draws each kata's calls (a kata without a judge file has none: its tests decide)."""
-        specs = {k.folder: self.job("judge", k) for k in self.katas if judge_file(k, self.pristine / "katas").is_file()}
+    def draw(self, folders: set[str]) -> None:
+        """The judge draws the calls of each of these katas (one without a judge file has none: its
+        tests decide)."""
+        specs = {k.folder: self.job("judge", k) for k in self.katas
+                 if k.folder in folders and judge_file(k, self.pristine / "katas").is_file()}
         results = self.run.run(list(specs.values()))
         for folder, spec in specs.items():
             result, payload = results[spec.id], results[spec.id].payload or {}

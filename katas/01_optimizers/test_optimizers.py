@@ -10,6 +10,7 @@ unchanged); Signum is a class, so its tests check those things themselves.
 
 import copy
 from dataclasses import dataclass
+from typing import Callable
 
 import pytest
 import torch
@@ -17,7 +18,8 @@ from torch import nn
 from torch.testing import make_tensor
 
 from katas.harness import (
-    assert_grad, assert_tensor, cases, described, fail, gradients, implementation, raises_value_error, shape_words,
+    assert_grad, assert_tensor, cases, described, fail, gradients, implementation, judged_tests, raises_value_error,
+    shape_words,
 )
 
 optimizers = implementation(__file__)
@@ -550,6 +552,111 @@ def test_decay_param_groups_skips_frozen_params(device):
 
 
 # ----------------------------------------------------------------------------------------------
+# lr_param_groups
+
+
+class EncoderDecoder(nn.Module):
+    """Names that share a beginning without sharing a prefix ("enc" is not "encoder_norm"), nested
+    modules, and a parameter of the model itself."""
+
+    def __init__(self):
+        super().__init__()
+        self.enc = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 8))
+        self.encoder_norm = nn.LayerNorm(8)
+        self.dec = nn.Linear(8, 4)
+        self.scale = nn.Parameter(torch.tensor(1.0))
+
+
+@dataclass(frozen=True)
+class LrCase:
+    model: Callable[[], nn.Module]
+    lr_by_prefix: dict[str, float]
+    groups: list[tuple[list[str], float]]  # each group: its params' names, its lr (lr 0.1 for the rest)
+    hint: str
+
+
+LR_CASES = {  # named_parameters() lists a module's own parameters (scale) before its children's
+    "one prefix": LrCase(EncoderDecoder, {"enc": 1e-3}, [
+        (["scale", "encoder_norm.weight", "encoder_norm.bias", "dec.weight", "dec.bias"], 0.1),
+        (["enc.0.weight", "enc.0.bias", "enc.2.weight", "enc.2.bias"], 1e-3),
+    ], "a prefix matches a name whole or up to a '.': 'enc' is the start of 'encoder_norm.weight', not its prefix"),
+    "the longest prefix wins": LrCase(EncoderDecoder, {"enc": 1e-3, "enc.2": 1e-4}, [
+        (["scale", "encoder_norm.weight", "encoder_norm.bias", "dec.weight", "dec.bias"], 0.1),
+        (["enc.0.weight", "enc.0.bias"], 1e-3), (["enc.2.weight", "enc.2.bias"], 1e-4),
+    ], "of the prefixes that match a name, the longest decides, whatever the dict's order"),
+    "whole names": LrCase(EncoderDecoder, {"dec.bias": 0.0, "scale": 0.5}, [
+        (["scale"], 0.5),
+        (["enc.0.weight", "enc.0.bias", "enc.2.weight", "enc.2.bias", "encoder_norm.weight", "encoder_norm.bias",
+          "dec.weight"], 0.1),
+        (["dec.bias"], 0.0),
+    ], "groups come in the order of their first parameter in named_parameters(), not in the dict's order, and "
+       "named_parameters() lists a module's own parameters before its children's"),
+    "every parameter matched": LrCase(EncoderDecoder, {"dec": 1e-4, "enc": 1e-3, "encoder_norm": 1e-2, "scale": 2e-3}, [
+        (["scale"], 2e-3), (["enc.0.weight", "enc.0.bias", "enc.2.weight", "enc.2.bias"], 1e-3),
+        (["encoder_norm.weight", "encoder_norm.bias"], 1e-2), (["dec.weight", "dec.bias"], 1e-4),
+    ], "when every parameter has a prefix, no parameter is left for the group with lr: no empty group"),
+    "no prefix": LrCase(EncoderDecoder, {}, [
+        (["scale", "enc.0.weight", "enc.0.bias", "enc.2.weight", "enc.2.bias", "encoder_norm.weight",
+          "encoder_norm.bias", "dec.weight", "dec.bias"], 0.1),
+    ], "without prefixes, every parameter is in one group with lr"),
+    "tied and frozen": LrCase(TiedModel, {"embed": 1e-3, "frozen": 1e-2}, [
+        (["temperature", "norm.weight", "norm.bias"], 0.1), (["embed.weight"], 1e-3), (["frozen.bias"], 1e-2),
+    ], "named_parameters() gives each Parameter once (head.weight is embed.weight), and frozen ones stay out"),
+}
+
+
+def checked_lr_groups(model, lr, lr_by_prefix) -> list[dict]:
+    __tracebackhide__ = True
+    groups = optimizers.lr_param_groups(model, lr, lr_by_prefix)
+    if not isinstance(groups, list) or not all(isinstance(g, dict) and {"params", "lr"} <= set(g) for g in groups):
+        fail(f"expected a list of dicts with keys 'params' and 'lr', got {described(groups)}")
+    if not all(isinstance(g["params"], list) for g in groups):
+        fail("each group's 'params' should be a list (a generator is used up after one pass).")
+    return groups
+
+
+@pytest.mark.parametrize("name", cases("lr_param_groups", LR_CASES))
+def test_lr_param_groups_membership_lrs_and_order(name, device):
+    case = LR_CASES[name]
+    model = case.model().to(device)
+    groups = checked_lr_groups(model, 0.1, dict(case.lr_by_prefix))
+    got = [(names_of(g["params"], model), g["lr"]) for g in groups]
+    if got != case.groups:
+        fail(f"for lr 0.1 and lr_by_prefix {case.lr_by_prefix} ({name}), the groups (names, lr) are {got}, "
+             f"expected {case.groups}", case.hint)
+
+
+@pytest.mark.checks("lr_param_groups")
+def test_lr_param_groups_drive_an_optimizer(device):
+    """Each parameter moves by its own group's lr: one SGD step with every gradient 1."""
+    model = EncoderDecoder().to(device)
+    before = {name: p.detach().clone() for name, p in model.named_parameters()}
+    groups = checked_lr_groups(model, 0.1, {"enc": 1e-3, "enc.2": 1e-4, "scale": 0.5})
+    optimizer = torch.optim.SGD(groups, lr=123.0)
+    for p in model.parameters():
+        p.grad = torch.ones_like(p)
+    optimizer.step()
+    for name, p in model.named_parameters():
+        lr = 1e-4 if name.startswith("enc.2.") else 1e-3 if name.startswith("enc.") else 0.5 if name == "scale" else 0.1
+        assert_tensor(p.detach(), before[name] - lr, what=f"{name} after one SGD step with gradient 1",
+                      hint=f"{name} should move by lr {lr}: the optimizer's own lr is only for groups without one")
+
+
+@pytest.mark.parametrize("lr, lr_by_prefix, keywords, case", cases("lr_param_groups", [
+    (0.1, {"encoder": 1e-3}, (("lr_by_prefix", "prefix"), "encoder"), "a prefix that matches no parameter: "
+     "'encoder' is only the start of 'encoder_norm'"),
+    (0.1, {"enc": 1e-3, "dec.weight.x": 1e-4}, (("lr_by_prefix", "prefix"), "dec.weight.x"),
+     "a prefix longer than any name"),
+    (-0.1, {"enc": 1e-3}, ("lr",), "lr < 0"),
+    (0.1, {"enc": -1e-3}, ("lr",), "an lr < 0 in lr_by_prefix"),
+], ids=lambda value: value[-1] if isinstance(value, tuple) else str(value)))
+def test_lr_param_groups_rejects_bad_arguments(lr, lr_by_prefix, keywords, case, device):
+    model = EncoderDecoder().to(device)
+    with raises_value_error(*keywords, case=f"lr {lr}, lr_by_prefix {lr_by_prefix} ({case})"):
+        optimizers.lr_param_groups(model, lr, lr_by_prefix)
+
+
+# ----------------------------------------------------------------------------------------------
 # minimize_lbfgs
 
 
@@ -612,3 +719,7 @@ def test_minimize_lbfgs_leaves_x0_alone(device, dtype):
              "of its own.")
     assert_tensor(x, torch.full((3,), 3.0, device=device, dtype=dtype), atol=1e-4, rtol=0,
                   what="the minimizer of sum (x - 3)^2", hint="LBFGS solves a quadratic in one step")
+
+
+# The judge's cases (judge_optimizers.py), on a fresh draw: grading runs them on inputs of its own.
+test_judged = judged_tests(__file__)

@@ -14,9 +14,30 @@ import torch
 
 from .judge import Call, Output, Recipe
 
+
+def named_model() -> torch.nn.Module:
+    """A model for the param-group functions: names that share a beginning ("enc", "encoder_norm"),
+    nested modules, a parameter of its own, a tied weight and a frozen one. Each parameter is filled
+    with its position in named_parameters(), so that a returned tensor tells which one it is."""
+    model = torch.nn.Module()
+    model.scale = torch.nn.Parameter(torch.ones(()))
+    model.enc = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 4))
+    model.encoder_norm = torch.nn.LayerNorm(4)
+    model.embed = torch.nn.Embedding(5, 4)
+    model.head = torch.nn.Linear(4, 5, bias=False)
+    model.head.weight = model.embed.weight
+    model.dec = torch.nn.Linear(4, 3)
+    model.enc[2].bias.requires_grad_(False)
+    with torch.no_grad():
+        for position, param in enumerate(model.parameters()):
+            param.fill_(position)
+    return model
+
+
 # name -> function(*params) that builds a Recipe's object in the worker (a function, a module, a generator)
 BUILDERS: dict[str, Callable[..., object]] = {
     "generator": lambda seed: torch.Generator().manual_seed(int(seed)),
+    "named_model": named_model,
 }
 
 

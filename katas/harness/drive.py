@@ -1,44 +1,19 @@
 """Performing a judged ``Call`` on a kata module: data in, data out.
 
 The worker of a grading run (and the student's own pytest, in-process) builds the call's arguments
-(``Recipe`` arguments from ``BUILDERS``), calls the kata function, takes the gradients asked for, and
-returns an ``Output`` whose value holds only data: tensors (detached, on the CPU), numbers, strings,
-None, and lists, tuples and dicts of them. Anything else is named, not sent.
+(``Recipe`` arguments from ``builders.BUILDERS``), calls the kata function or puts it through the call's
+scenario (``scenarios.SCENARIOS``), takes the gradients asked for, and returns an ``Output`` whose value
+holds only data: tensors (detached, on the CPU), numbers, strings, None, and lists, tuples and dicts of
+them. Anything else is named, not sent.
 """
 
 from __future__ import annotations
 
-from typing import Callable
-
 import torch
 
+from .builders import BUILDERS
 from .judge import Call, Output, Recipe
-
-
-def named_model() -> torch.nn.Module:
-    """A model for the param-group functions: names that share a beginning ("enc", "encoder_norm"),
-    nested modules, a parameter of its own, a tied weight and a frozen one. Each parameter is filled
-    with its position in named_parameters(), so that a returned tensor tells which one it is."""
-    model = torch.nn.Module()
-    model.scale = torch.nn.Parameter(torch.ones(()))
-    model.enc = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 4))
-    model.encoder_norm = torch.nn.LayerNorm(4)
-    model.embed = torch.nn.Embedding(5, 4)
-    model.head = torch.nn.Linear(4, 5, bias=False)
-    model.head.weight = model.embed.weight
-    model.dec = torch.nn.Linear(4, 3)
-    model.enc[2].bias.requires_grad_(False)
-    with torch.no_grad():
-        for position, param in enumerate(model.parameters()):
-            param.fill_(position)
-    return model
-
-
-# name -> function(*params) that builds a Recipe's object in the worker (a function, a module, a generator)
-BUILDERS: dict[str, Callable[..., object]] = {
-    "generator": lambda seed: torch.Generator().manual_seed(int(seed)),
-    "named_model": named_model,
-}
+from .scenarios import SCENARIOS
 
 
 def build(value):
@@ -50,6 +25,7 @@ def perform(call: Call, module, reraise: bool = False) -> Output:
     function's exception through (the student's own run reports it); else it becomes the output's
     error."""
     function = getattr(module, call.function)
+    scenario = None if call.scenario is None else SCENARIOS[call.scenario.name]
     try:
         values, grads = [], []
         for _ in range(call.repeat):
@@ -57,7 +33,8 @@ def perform(call: Call, module, reraise: bool = False) -> Output:
             for position in call.grads:
                 args[position] = args[position].detach().clone().requires_grad_()
             kwargs = {name: build(value) for name, value in call.kwargs.items()}
-            value = function(*args, **kwargs)
+            value = (function(*args, **kwargs) if scenario is None
+                     else scenario(function, args, kwargs, *call.scenario.params))
             if call.grads:
                 grads = _grads(value, [args[p] for p in call.grads], call.cotangent)
             values.append(to_data(value))

@@ -56,17 +56,20 @@ class Call:
     grads: tuple[int, ...] = ()  # positions of tensor arguments to take the gradient of sum(result * cotangent) for
     cotangent: torch.Tensor | None = None  # None: ones
     repeat: int = 1  # random functions: call this often, and send every result
+    # How the call is made (``scenarios.SCENARIOS``): None calls the function on the arguments; a class, or a
+    # function that returns objects, is performed by a scenario that turns what happens into data.
+    scenario: Recipe | None = None
 
     def to_data(self) -> dict:
         return {"function": self.function, "args": [_data(a) for a in self.args],
                 "kwargs": {k: _data(v) for k, v in self.kwargs.items()}, "grads": list(self.grads),
-                "cotangent": self.cotangent, "repeat": self.repeat}
+                "cotangent": self.cotangent, "repeat": self.repeat, "scenario": _data(self.scenario)}
 
     @classmethod
     def from_data(cls, data: dict) -> Call:
         return cls(data["function"], tuple(map(_recipe, data["args"])),
                    {k: _recipe(v) for k, v in data["kwargs"].items()}, tuple(data["grads"]), data["cotangent"],
-                   data["repeat"])
+                   data["repeat"], _recipe(data["scenario"]))
 
 
 def _data(value):
@@ -126,6 +129,20 @@ class Draw:
     def size(self, low: int, high: int) -> int:
         """A dimension's size in [low, high]."""
         return int(torch.randint(low, high + 1, (), generator=self.generator))
+
+    def number(self, low: float, high: float) -> float:
+        """A Python float in [low, high)."""
+        return low + (high - low) * float(torch.rand((), generator=self.generator, dtype=torch.float64))
+
+    def fresh_seed(self) -> int:
+        """A seed for a generator the worker builds (``Recipe("generator", (seed,))``)."""
+        return int(torch.randint(0, 2**31, (), generator=self.generator))
+
+    def choice(self, options: list):
+        return options[self.size(0, len(options) - 1)]
+
+    def shuffled(self, items: list) -> list:
+        return [items[i] for i in torch.randperm(len(items), generator=self.generator).tolist()]
 
 
 def judged(function: str, registry: list[Case]) -> Callable:
@@ -191,6 +208,72 @@ def expected_grads(function: Callable, args: tuple, positions: tuple[int, ...], 
     result = function(*inputs)
     upstream = torch.ones_like(result) if cotangent is None else cotangent
     return list(torch.autograd.grad((result * upstream).sum(), [inputs[i] for i in positions]))
+
+
+def expect_data(value, expected, *, what: str = "the result") -> None:
+    """Data other than tensors (numbers, names, flags, and lists, tuples and dicts of them): equal, of
+    the same types."""
+    if not _same_data(value, expected):
+        raise Mismatch(f"{what} is {value!r:.300}, expected {expected!r:.300}")
+
+
+def _same_data(value, expected) -> bool:
+    if type(value) is not type(expected):
+        return False
+    if isinstance(expected, (list, tuple)):
+        return len(value) == len(expected) and all(map(_same_data, value, expected))
+    if isinstance(expected, dict):
+        return value.keys() == expected.keys() and all(_same_data(value[k], expected[k]) for k in expected)
+    return value == expected
+
+
+def expect_structure(value, shape: tuple[int, ...], dtype: torch.dtype, *, what: str = "the result") -> None:
+    """Type, shape and dtype of a random result, whose values cannot be compared one by one."""
+    if not isinstance(value, torch.Tensor):
+        raise Mismatch(f"{what} should be a tensor, got {type(value).__name__}")
+    if value.shape != shape or value.dtype != dtype:
+        raise Mismatch(f"{what} is a {value.dtype} tensor of shape {tuple(value.shape)}, expected a {dtype} tensor "
+                       f"of shape {tuple(shape)}")
+
+
+# Random results: statistics within Z standard errors of what they estimate, as the tests check them, never
+# compared with one particular random stream. Z is wider than the tests' 5 (whose seeds are fixed): the judge
+# draws afresh every time, and a right solution should fail one statistic in about 5e8.
+Z = 6.0
+
+
+def expect_within(estimate: torch.Tensor, expected: torch.Tensor, standard_error: torch.Tensor, *, what: str) -> None:
+    """Every element of a statistic within Z standard errors of its expected value."""
+    estimate, expected, standard_error = (torch.as_tensor(t).detach().double() for t in (estimate, expected, standard_error))
+    off = ((estimate - expected).abs() / standard_error).nan_to_num(float("inf"))
+    if (off > Z).any():
+        worst = int(off.argmax())
+        raise Mismatch(f"{what} is off by {off.view(-1)[worst]:.1f} standard errors (allowed {Z:g}) at flat index "
+                       f"{worst}: got {estimate.view(-1)[worst]:.5g}, expected {expected.view(-1)[worst]:.5g} "
+                       f"+- {standard_error.view(-1)[worst]:.2g}")
+
+
+def expect_uncorrelated(samples: torch.Tensor, *, what: str) -> None:
+    """samples (N, ...): every pair of output positions has a sample correlation near 0."""
+    flat = samples.detach().double().reshape(samples.shape[0], -1)
+    centred = flat - flat.mean(0)
+    scaled = centred / centred.norm(dim=0)
+    correlation = scaled.T @ scaled - torch.eye(flat.shape[1], dtype=torch.float64)
+    allowed = Z / flat.shape[0] ** 0.5
+    worst = int(correlation.abs().nan_to_num(float("inf")).argmax())
+    i, j = divmod(worst, flat.shape[1])
+    if not correlation.abs().max() <= allowed:
+        raise Mismatch(f"{what}: output positions {i} and {j} (flattened) have correlation {correlation[i, j]:.3f} "
+                       f"over {flat.shape[0]} samples; independent samples give about 0 (allowed {allowed:.3f})")
+
+
+def expect_fractions_below(values: torch.Tensor, points: list[float], expected: list[float], *, what: str) -> None:
+    """The fraction of values below each point within Z binomial standard errors of the expected one."""
+    values = values.detach().double().reshape(-1)
+    got = torch.stack([(values < point).double().mean() for point in points])
+    want = torch.tensor(expected, dtype=torch.float64)
+    expect_within(got, want, (want * (1 - want) / values.numel()).sqrt(),
+                  what=f"the fraction of {what} below {points}")
 
 
 # --------------------------------------------------------------------------------------------------

@@ -120,7 +120,8 @@ BUILT_CASES = {  # hostile submissions that are not a module: built by grade_hos
 }
 
 NEIGHBOUR_FILES = {
-    "kata.json": json.dumps({"title": "an honest neighbour", "module": "neighbour", "points": {"scale": NEIGHBOUR_POINTS}}),
+    "kata.json": json.dumps({"title": "an honest neighbour", "module": "neighbour",
+                             "points": {"scale": NEIGHBOUR_POINTS}}),
     "neighbour.py": "def scale(x, factor):\n    return x * factor\n",
     "test_neighbour.py": (
         "import pytest\nimport torch\n\nfrom katas.harness import assert_tensor, implementation\n\n"

@@ -330,7 +330,8 @@ def behind(shared: str, ours: str) -> list[str]:
             said.append(f"the section {heading!r} is missing")
             continue
         kept = ours_by_section[heading]
-        said += [f"in {heading or 'the preamble'!r}, {line!r} is missing or changed" for line in lines if line not in kept]
+        said += [f"in {heading or 'the preamble'!r}, {line!r} is missing or changed"
+                 for line in lines if line not in kept]
         present = [line for line in lines if line in kept]
         if present != sorted(present, key=kept.index):
             said.append(f"in {heading or 'the preamble'!r}, the shared lines come in another order")
@@ -338,13 +339,15 @@ def behind(shared: str, ours: str) -> list[str]:
 
 
 def test_behind_names_what_the_project_changed():
-    shared = "# The katas\n\n## 03_einsum\n\n| `matmul(a, b)` | x |\n| `trace(a)` | y |\n"
+    matmul, trace = "| `matmul(a, b)` | x |", "| `trace(a)` | y |"
+    shared = f"# The katas\n\n## 03_einsum\n\n{matmul}\n{trace}\n"
     assert behind(shared, shared) == []
-    ahead = "# The katas\n\n## 03_einsum\n\n| `dot(u, v)` | z |\n| `matmul(a, b)` | x |\n| `trace(a)` | y |\n\n## 09_new\n"
+    ahead = f"# The katas\n\n## 03_einsum\n\n| `dot(u, v)` | z |\n{matmul}\n{trace}\n\n## 09_new\n"
     assert behind(shared, ahead) == []
-    assert behind(shared, ahead.replace("| y |", "| w |")) == ["in '## 03_einsum', '| `trace(a)` | y |' is missing or changed"]
+    assert behind(shared, ahead.replace("| y |", "| w |")) == [
+        "in '## 03_einsum', '| `trace(a)` | y |' is missing or changed"]
     assert behind(shared, "# The katas\n") == ["the section '## 03_einsum' is missing"]
-    assert behind(shared, shared.replace("| `matmul(a, b)` | x |\n| `trace(a)` | y |", "| `trace(a)` | y |\n| `matmul(a, b)` | x |")) == [
+    assert behind(shared, shared.replace(f"{matmul}\n{trace}", f"{trace}\n{matmul}")) == [
         "in '## 03_einsum', the shared lines come in another order"]
 
 

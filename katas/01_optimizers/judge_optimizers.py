@@ -27,7 +27,8 @@ def drawn_prefixes(draw):
         if param.requires_grad:  # the longest prefix that is the name, or is followed by a "." in it
             owner = max((p for p in chosen if name == p or name.startswith(p + ".")), key=len, default=None)
             owners.setdefault(owner, []).append(name)
-    expected = [{"params": names, "lr": lr if owner is None else lr_by_prefix[owner]} for owner, names in owners.items()]
+    expected = [{"params": names, "lr": lr if owner is None else lr_by_prefix[owner]}
+                for owner, names in owners.items()]
 
     def check(output):
         expect_returned(output)

@@ -425,7 +425,8 @@ RESHAPE_CASES = {  # what x is: (how to make it from a zeros(*sizes) factory, sh
                            "the next dim's size times its stride"),
     "the first four columns": (lambda zeros: zeros(3, 8)[:, :4], [(12,), (3, 2, 2), (6, 2), (3, 4)],
                                "the rows of a column slice no longer follow one another in memory"),
-    "size-1 dims with odd strides": (lambda zeros: zeros(12).as_strided((2, 1, 3), (3, 7, 1)), [(6,), (3, 2), (1, 6, 1)],
+    "size-1 dims with odd strides": (lambda zeros: zeros(12).as_strided((2, 1, 3), (3, 7, 1)),
+                                     [(6,), (3, 2), (1, 6, 1)],
                                      "a dim of size 1 is never stepped along, so its stride cannot get in the way"),
     "expanded": (lambda zeros: zeros(3, 1).expand(3, 4), [(12,), (3, 2, 2), (3, 4), (3, 1, 4)],
                  "an expanded dim has stride 0: it can split, but merging it with the dim before it would need "

@@ -88,7 +88,8 @@ def sinh_of_a_normal(draw):
     def check(output):
         expect_returned(output)
         result = output.value
-        expect_data(result["declared"], declared, what="what SinhTransform declares (domain, codomain, bijective, sign)")
+        expect_data(result["declared"], declared,
+                    what="what SinhTransform declares (domain, codomain, bijective, sign)")
         expect_tensor(result["forward"], torch.sinh(x), what="SinhTransform()(x)")
         expect_tensor(result["inverse"], torch.asinh(y), what="SinhTransform().inv(y)")
         expect_tensor(result["log_abs_det_jacobian"], log_cosh(x), what="log_abs_det_jacobian(x, sinh(x))")

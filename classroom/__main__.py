@@ -139,11 +139,8 @@ def _grade(args) -> int:
         katas = all_katas(pristine / "katas")
         signatures = [_signatures(s, katas, g, manifest, pristine, reference) for (s, _), g in zip(present, grades)]
     run = gradebook.run_info(repo)
-    modules = {intake.module_path(k) for k in katas}
     records = []
     for grade, signature in zip(grades, signatures):
-        # A kata module is graded by its own kata, never "ignored": also when this run grades other katas.
-        grade.ignored = [note for note in grade.ignored if note.split(": ", 1)[0] not in modules]
         records.append(gradebook.record(grade, run, signature))
         print(gradebook.table(grade, gradebook.finding_texts(records[-1])))
     for submission, why in absent:

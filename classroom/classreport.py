@@ -21,6 +21,7 @@ from pathlib import Path
 
 from katas.harness.status import Status
 
+from . import charts
 from .gradebook import finding_texts, plural
 from .similarity import signals
 from .spec import STARTUP_S
@@ -264,20 +265,6 @@ def _heatmap(grades: list[dict], katas: list[Kata], by_name: list[dict], flagged
             f"<tbody>{''.join(rows)}</tbody></table></div>")
 
 
-def _bar(counts: Counter, total: int, width: int = 160, height: int = 14) -> str:
-    x, rects = 0.0, []
-    for status, (_, _, fill, _) in LOOK.items():
-        if not counts[status] or not total:
-            continue
-        w = width * counts[status] / total
-        rects.append(f'<rect x="{x:.1f}" y="0" width="{w:.1f}" height="{height}" fill="{fill}" stroke="#fff" '
-                     f'stroke-width=".5"><title>{escape(str(status))}: {counts[status]}</title></rect>')
-        x += w
-    return (f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" '
-            f'aria-label="shares of statuses"><rect width="{width}" height="{height}" fill="#fff" stroke="#ccc"/>'
-            f"{''.join(rects)}</svg>")
-
-
 def _functions(grades: list[dict], katas: list[Kata], by_name: list[dict]) -> str:
     rows = []
     for kata in katas:
@@ -306,7 +293,7 @@ def _functions(grades: list[dict], katas: list[Kata], by_name: list[dict]) -> st
             more = len(messages) - TOP_MESSAGES
             common += f"<small>and {more} other messages</small>" if more > 0 else ""
             rows.append(f"<tr><td><code>{escape(column.function)}</code> ({column.points})</td>{shares}"
-                        f'<td class="num">{_share(other, graded)}</td><td>{_bar(counts, graded)}</td><td>{common}</td></tr>')
+                        f'<td class="num">{_share(other, graded)}</td><td>{charts.shares(counts, graded, {status: look[2] for status, look in LOOK.items()})}</td><td>{common}</td></tr>')
     head = "".join(f'<th class="num">{escape(str(s))}</th>' for s in SHOWN)
     return ('<h2 id="functions">Per function</h2><p>How many of the graded submissions each function is in '
             "(other: blocked, broken, zeroed, skipped or not run), and the first failures students see most often, "
@@ -317,34 +304,6 @@ def _functions(grades: list[dict], katas: list[Kata], by_name: list[dict]) -> st
 
 def _share(n: int, total: int) -> str:
     return f"{n} ({100 * n / total:.0f}%)" if total else "–"
-
-
-def _histogram(scores: list[int], most: int, width: int = 260, height: int = 110) -> str:
-    """Bars of how many scored each value (or range of values) from 0 to ``most``; the median marked."""
-    step = max(1, -(-(most + 1) // 20))
-    bins = Counter(min(s, most) // step for s in scores)
-    count = most // step + 1
-    tallest = max(bins.values(), default=1)
-    plot_h, bar_w = height - 28, (width - 30) / count
-    bars = []
-    for b in range(count):
-        n = bins[b]
-        h = plot_h * n / tallest
-        low, high = b * step, min(most, b * step + step - 1)
-        what = f"{low}" if low == high else f"{low}–{high}"
-        bars.append(f'<rect x="{25 + b * bar_w:.1f}" y="{8 + plot_h - h:.1f}" width="{max(bar_w - 1, 1):.1f}" '
-                    f'height="{h:.1f}" fill="#0072B2"><title>{what} point{"" if what == "1" else "s"}: {n}</title></rect>')
-    median = statistics.median(scores) if scores else 0
-    mx = 25 + (median / step + 0.5) * bar_w
-    axis = (f'<line x1="25" y1="{8 + plot_h}" x2="{width - 5}" y2="{8 + plot_h}" stroke="#333"/>'
-            f'<text x="25" y="{height - 6}" font-size="10">0</text>'
-            f'<text x="{width - 5}" y="{height - 6}" font-size="10" text-anchor="end">{most}</text>'
-            f'<text x="20" y="14" font-size="10" text-anchor="end">{tallest}</text>'
-            f'<line x1="{mx:.1f}" y1="4" x2="{mx:.1f}" y2="{8 + plot_h}" stroke="#D55E00" stroke-width="2" '
-            f'stroke-dasharray="4 2"/><text x="{mx:.1f}" y="{height - 6}" font-size="10" text-anchor="middle" '
-            f'fill="#D55E00">median {median:g}</text>')
-    return (f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" '
-            f'aria-label="score histogram, median {median:g} of {most}">{"".join(bars)}{axis}</svg>')
 
 
 def _katas(grades: list[dict], katas: list[Kata]) -> str:
@@ -367,7 +326,7 @@ def _figure(name: str, scores: list[int], most: int, zeroed: int = 0) -> str:
     caption = (f"<b>{escape(name)}</b><br>median {statistics.median(scores):g}/{most}, mean "
                f"{statistics.fmean(scores):.1f}; {full} of {len(scores)} full marks"
                + (f"; {zeroed} zeroed" if zeroed else ""))
-    return f"<figure>{_histogram(scores, most)}<figcaption>{caption}</figcaption></figure>"
+    return f"<figure>{charts.histogram(scores, most)}<figcaption>{caption}</figcaption></figure>"
 
 
 def _zeroed(grades: list[dict]) -> str:

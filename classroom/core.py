@@ -23,6 +23,7 @@ from pathlib import Path
 
 from katas.harness.clip import clip
 from katas.harness.kata import all_katas, judge_file
+from katas.harness.status import Status
 
 from .grader import GradingRun
 from .grades import KataGrade, SubmissionGrade, zero
@@ -76,9 +77,9 @@ def grade(
                  if Path(p).exists() and Path(p).resolve() != pristine)
 
     taken = [[(kata, take_module(submission, kata, manifest)) for kata in katas] for submission in submissions]
+    graded: dict[tuple[int, str], KataGrade] = {}  # (submission, kata folder) -> its grade
     why = "no test of this kata was collected from the grading tree"
     info = RunInfo("not started", "", limits)
-    graded, results = {}, {}
     try:
         with GradingRun(pristine, work, limits.jobs, isolate) as run:
             info = RunInfo(run.isolation.name + (f": {run.isolation.why}" if run.isolation.why else ""),
@@ -86,33 +87,24 @@ def grade(
             judged = Judging(run, pristine, work, limits, katas)
             plan = judged.collect()
             judged.draw()
-            graded = {}  # (submission, kata folder) -> (test job, work job or None)
-            for number, row in enumerate(taken):
-                for kata, module in row:
-                    if isinstance(module, bytes) and kata.folder in plan:
-                        graded[number, kata.folder] = (judged.job("kata", kata, module, tests=plan[kata.folder], deny=deny),
-                                                       judged.worker(kata, module, plan[kata.folder], deny))
-            results = run.run([spec for pair in graded.values() for spec in pair if spec is not None])
-            judged.check({key: results[work.id] for key, (_, work) in graded.items() if work is not None})
+            modules = {(number, kata.folder): (kata, module) for number, row in enumerate(taken)
+                       for kata, module in row if isinstance(module, bytes) and kata.folder in plan}
+            tests = {key: judged.job("kata", kata, module, tests=plan[kata.folder], deny=deny)
+                     for key, (kata, module) in modules.items()}
+            results = run.run(list(tests.values()))
+            graded = {key: _scored(kata, results[tests[key].id], plan[kata.folder])
+                      for key, (kata, _) in modules.items()}
+            graded = judged.confirm(graded, modules, plan, deny)
     except RuntimeError as error:  # no sandbox, or no tests to grade with: every kata says why
-        plan, graded, why = {}, {}, clip(f"not graded: {error}")
+        graded, why = {}, clip(f"not graded: {error}")
     grades = []
     for number, submission in enumerate(submissions):
-        row = []
-        for kata, module in taken[number]:
-            if isinstance(module, KataGrade):
-                row.append(module)
-            elif (number, kata.folder) not in graded:
-                row.append(zero(kata, why))
-            else:
-                test, _ = graded[number, kata.folder]
-                grade = _scored(kata, results[test.id], plan[kata.folder])
-                row.append(confirm(kata, grade, *judged.verdict(number, kata.folder))
-                           if kata.folder in judged.calls else grade)
+        row = [module if isinstance(module, KataGrade) else graded.get((number, kata.folder)) or zero(kata, why)
+               for kata, module in taken[number]]
         grades.append(SubmissionGrade(
             submission=names[number], path=str(submission),
             score=sum(k.score for k in row), max_score=sum(k.max_score for k in row), katas=row,
-            ignored=ignored_files(submission, manifest, katas) if manifest else [],
+            ignored=ignored_files(submission, manifest, katas, known) if manifest else [],
             seconds=round(sum(k.seconds for k in row), 3), isolated=info.isolation == "sandbox",
             isolation=info.isolation, memory=info.memory, limits=limits.to_json(),
         ))
@@ -120,16 +112,15 @@ def grade(
 
 
 class Judging:
-    """The jobs of one grading run, numbered: collecting the plan, the judge's draws and checks,
-    and each (submission, kata)'s test job and worker."""
+    """The jobs of one grading run, numbered: collecting the plan, the judge's draws, the workers
+    and the judge's checks."""
 
     def __init__(self, run: GradingRun, pristine: Path, work: Path, limits: Limits, katas):
         self.run, self.pristine, self.work, self.limits, self.katas = run, pristine, work, limits, katas
         self.seed = secrets.randbits(62)  # the judge's inputs: secret to this run
         self.numbers = itertools.count()
-        self.calls: dict[str, dict] = {}  # kata folder -> the judge's draw: its case labels and calls
+        self.drawn: dict[str, dict] = {}  # kata folder -> the judge's draw: its cases and their calls
         self.why_not: dict[str, str] = {}  # kata folder -> why the judge could not draw its cases
-        self.verdicts: dict[tuple[int, str], tuple[list | None, str]] = {}  # (submission, kata) -> (verdicts, or why none)
 
     def job(self, kind: str, kata, source: bytes = b"", *, tests=(), deny=(), data: bytes = b"", folders=None) -> JobSpec:
         number = next(self.numbers)
@@ -142,51 +133,56 @@ class Judging:
         return plan_of(self.run.run([spec])[spec.id])
 
     def draw(self) -> None:
-        """The judge draws each kata's calls (katas without a judge file have none)."""
+        """The judge draws each kata's calls (a kata without a judge file has none: its tests decide)."""
         specs = {k.folder: self.job("judge", k) for k in self.katas if judge_file(k, self.pristine / "katas").is_file()}
         results = self.run.run(list(specs.values()))
         for folder, spec in specs.items():
-            result = results[spec.id]
-            payload = result.payload or {}
-            if result.status or not isinstance(payload.get("calls"), str):
+            result, payload = results[spec.id], results[spec.id].payload or {}
+            if result.status or not isinstance(payload.get("calls"), list):
                 self.why_not[folder] = f"the judge could not draw its cases ({result.status or 'no calls'})"
-            self.calls[folder] = payload
+            self.drawn[folder] = payload
 
-    def worker(self, kata, source: bytes, planned: list[PlannedTest], deny) -> JobSpec | None:
-        drawn = self.calls.get(kata.folder)
-        if not drawn or kata.folder in self.why_not:
-            return None
-        limit = max((t.timeout_s for t in planned), default=0.0)
-        calls = [PlannedTest(label, label.split("[")[0], limit, True) for label in drawn["cases"]]
-        return self.job("work", kata, source, tests=calls, deny=deny, data=drawn["calls"].encode())
-
-    def verdict(self, submission: int, folder: str) -> tuple[list | None, str]:
-        """The judge's verdicts on this submission's kata, or None and why there are none."""
-        return self.verdicts.get((submission, folder)) or (None, self.why_not.get(folder, "its worker did not run"))
-
-    def check(self, outputs: dict[tuple[int, str], JobResult]) -> None:
-        """The judge checks each worker's outputs, one judge job per kata."""
-        found = self.verdicts
-        specs = {}
-        for kata in self.katas:
-            keys = [key for key in outputs if key[1] == kata.folder]
-            if not keys:
+    def confirm(self, graded: dict, modules: dict, plan: dict, deny) -> dict:
+        """Each grade, as the judge confirms it: a worker makes the judge's calls of every function
+        whose tests pass (none for the others), and one judge job per kata checks what they sent."""
+        workers = {}  # (submission, kata) -> (the worker, the cases it makes)
+        for key, grade in graded.items():
+            done = {f.function for f in grade.functions if f.status is Status.DONE}
+            if grade.reason or not done or key[1] not in self.drawn or key[1] in self.why_not:
                 continue
-            sent = [(outputs[key].payload or {}).get("outputs") if not outputs[key].status else None for key in keys]
-            specs[kata.folder] = (keys, self.job("judge", kata, data=json.dumps({"outputs": sent}).encode()))
-            for key in keys:
-                if outputs[key].status:
-                    found[key] = (None, f"its worker {outputs[key].status}")
-        results = self.run.run([spec for _, spec in specs.values()])
-        for folder, (keys, spec) in specs.items():
-            verdicts = (results[spec.id].payload or {}).get("verdicts")
-            for number, key in enumerate(keys):
-                if key in found:
-                    continue
-                if results[spec.id].status or not isinstance(verdicts, list) or len(verdicts) != len(keys):
-                    found[key] = (None, f"the judge failed ({results[spec.id].status or 'no verdicts'})")
+            kata, module = modules[key]
+            drawn = self.drawn[key[1]]
+            chosen = [n for n, (_, function) in enumerate(drawn["cases"]) if function in done]
+            limit = max((t.timeout_s for t in plan[kata.folder]), default=0.0)
+            calls = [PlannedTest(drawn["cases"][n][0], drawn["cases"][n][1], limit, True) for n in chosen]
+            data = json.dumps([drawn["calls"][n] for n in chosen]).encode()
+            workers[key] = (self.job("work", kata, module, tests=calls, deny=deny, data=data), chosen)
+        worked = self.run.run([spec for spec, _ in workers.values()])
+        checks = {}
+        for folder in {key[1] for key in workers}:
+            keys = [key for key in workers if key[1] == folder]
+            sent = [{"cases": workers[key][1], "outputs": None if worked[workers[key][0].id].status
+                     else (worked[workers[key][0].id].payload or {}).get("outputs")} for key in keys]
+            checks[folder] = (keys, self.job("judge", modules[keys[0]][0], data=json.dumps({"submissions": sent}).encode()))
+        checked = self.run.run([spec for _, spec in checks.values()])
+        confirmed = dict(graded)
+        for key, grade in graded.items():
+            if key[1] not in self.drawn:
+                continue  # no judge file: the tests decide
+            kata = modules[key][0]
+            verdicts, why = None, self.why_not.get(key[1], "")
+            if key in workers:
+                spec = workers[key][0]
+                keys, judge = checks[key[1]]
+                found = (checked[judge.id].payload or {}).get("verdicts")
+                if worked[spec.id].status:
+                    why = f"its worker {worked[spec.id].status}"
+                elif checked[judge.id].status or not isinstance(found, list) or len(found) != len(keys):
+                    why = f"the judge failed ({checked[judge.id].status or 'no verdicts'})"
                 else:
-                    found[key] = (verdicts[number], "")
+                    verdicts = found[keys.index(key)]
+            confirmed[key] = confirm(kata, grade, verdicts, why)
+        return confirmed
 
 
 def _scored(kata, result: JobResult, planned) -> KataGrade:

@@ -13,8 +13,9 @@ FIRST_KATA = "03_einsum"  # the model kata, where both student READMEs (and the 
 PACKAGES = ("katas", "katas/harness")  # their *.py: the student CLI (python -m katas) and the harness
 # The classroom modules that `check` and `grade` need, in the edition and in the Classroom 50 bundle.
 RUNTIME = ("__init__.py", "__main__.py", "audit.py", "core.py", "edition.py", "feedback.py", "gradebook.py",
-           "grader.py", "grades.py", "intake.py", "isolation.py", "job.py", "memory.py", "protocol.py",
-           "sandbox.py", "scoring.py", "similarity.py", "spec.py", "tamper.py", "watcher.py", "zygote.py")
+           "grader.py", "grades.py", "intake.py", "isolation.py", "job.py", "judging.py", "memory.py",
+           "protocol.py", "sandbox.py", "scoring.py", "similarity.py", "spec.py", "tamper.py", "watcher.py",
+           "zygote.py")
 HIDDEN = re.compile(r"hidden", re.IGNORECASE)  # hidden tests never leave the instructor's repository
 IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", "*hidden*", "*HIDDEN*")
 # The torch release the gate validated the course with: the workflow, the autograder, the student
@@ -25,9 +26,10 @@ TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 
 
 def install_commands(python: str = "python", requirements: str = "requirements.txt", quiet: bool = False) -> list[list[str]]:
-    """The commands that install what the katas need: the validated CPU torch first, then the rest."""
+    """The command that installs what the katas need, the validated torch as its CPU wheel: with the
+    CPU index beside PyPI, pip takes `torch 2.x.y+cpu`, which ranks above PyPI's CUDA `2.x.y`."""
     pip = [python, "-m", "pip", "install", *(["--quiet"] if quiet else [])]
-    return [[*pip, f"torch=={TORCH_VERSION}", "--index-url", TORCH_CPU_INDEX], [*pip, "-r", requirements]]
+    return [[*pip, f"torch=={TORCH_VERSION}", "-r", requirements, "--extra-index-url", TORCH_CPU_INDEX]]
 
 
 def install_shell(**options) -> str:

@@ -120,8 +120,8 @@ Total: {total} points.
 {setup}
 ```
 
-(The second line installs the CPU build of torch {torch}, the release the course was checked with;
-for a GPU, install the CUDA wheel you need instead.)
+(The second line installs the CPU build of torch {torch}, the release the course was checked with,
+and the rest; with an NVIDIA GPU, leave `--extra-index-url ...` out to get PyPI's CUDA build.)
 
 ## Check yourself
 
@@ -143,8 +143,14 @@ on the notebook's definitions. Graded is only the `.py` file: copy each finished
   and graded with the handed-out copies (and listed in the grade report).
 - A function earns its points when every one of its tests passes. A kata's step in the GitHub
   autograding workflow is all or nothing: it passes only when every function of the kata is done.
-- Each kata runs in its own process with time, memory and output limits. Code that hangs, crashes,
-  exits the process, prints without end, starts processes, changes torch or the tests, or reads
+- Grading runs each kata's tests as `pytest katas/NN` does, with the same 10 s per test: a test past
+  it fails, and its function's other tests fail at once. Printing is never a limit (the report
+  keeps the first and last 32 KiB of it).
+- A function is done when its tests pass and the judge confirms it: the judge calls your function on
+  inputs of its own, in a process where no test runs, and checks the values (and gradients).
+  `pytest katas/NN` runs the same judged cases (`test_judged`), on fresh inputs every time.
+- Each kata runs in its own sandboxed process with memory, disk and time backstops. Code that
+  exhausts one, crashes, exits the process, starts processes, changes torch or the tests, or reads
   files it has no business reading scores zero for that kata, with the reason in the report.
 """
 
@@ -169,8 +175,8 @@ STUDENT_README_RU = """[English](README.md) | **Русский**
 {setup}
 ```
 
-(Вторая строка ставит CPU-сборку torch {torch} — ту версию, на которой курс проверен; для GPU
-поставьте вместо неё нужное вам колесо CUDA.)
+(Вторая строка ставит CPU-сборку torch {torch} — ту версию, на которой курс проверен, — и всё
+остальное; на машине с GPU NVIDIA уберите `--extra-index-url ...`, чтобы получить сборку с CUDA из PyPI.)
 
 ## Как проверить себя
 
@@ -194,10 +200,17 @@ STUDENT_README_RU = """[English](README.md) | **Русский**
   не учитываются, вместо них используются выданные копии (и они перечислены в отчёте об оценке).
 - Функция получает свои баллы, когда проходят все её тесты. Шаг каты в автооценке GitHub
   засчитывается целиком или никак: он проходит, только когда готовы все функции каты.
-- Каждая ката запускается в отдельном процессе с ограничениями по времени, памяти и выводу. Код,
-  который зависает, падает, завершает процесс, печатает без конца, запускает процессы, меняет torch
-  или тесты или читает файлы, которые ему читать незачем, получает за эту кату ноль, и причина
-  указана в отчёте.
+- Оценщик запускает тесты каждой каты так же, как `pytest katas/NN`, с теми же 10 с на тест: тест,
+  не уложившийся в лимит, не пройден, а остальные тесты той же функции сразу считаются не
+  пройденными. Печатать можно сколько угодно (в отчёте остаются первые и последние 32 КиБ вывода).
+- Функция готова, когда проходят её тесты и это подтверждает судья: он вызывает вашу функцию на
+  своих входных данных, в процессе, где не работает ни один тест, и проверяет значения (и
+  градиенты). `pytest katas/NN` запускает те же случаи судьи (`test_judged`), каждый раз на новых
+  данных.
+- Каждая ката запускается в отдельном изолированном процессе с ограничениями по памяти, диску и
+  времени. Код, который исчерпывает одно из них, падает, завершает процесс, запускает процессы,
+  меняет torch или тесты или читает файлы, которые ему читать незачем, получает за эту кату ноль,
+  и причина указана в отчёте.
 """
 
 

@@ -75,8 +75,8 @@ def take_module(submission: Path, kata, manifest: dict | None) -> bytes | KataGr
                           "regular files are graded")
     if len(code) > MAX_MODULE_BYTES:
         return zero(kata, f"{relative} is larger than {MAX_MODULE_BYTES >> 20} MiB")
-    if manifest and manifest.get(relative) == hashlib.sha256(code).hexdigest() and not kata.ships_with_bug:
-        return zero(kata, "", status=Status.NOT_STARTED)  # the untouched stub: nothing to run
+    if manifest and manifest.get(relative) == hashlib.sha256(code).hexdigest():
+        return zero(kata, "", status=Status.NOT_STARTED)  # the module as handed out: nothing to run
     return code
 
 
@@ -91,12 +91,14 @@ def digest_inside(root: Path, relative: str) -> str | None:
         return ""
 
 
-def ignored_files(submission: Path, manifest: dict[str, str], katas) -> list[str]:
-    """Files of the submission that differ from the handout and were not used for the grade, and
-    kata modules refused for a link on the way."""
-    modules = {module_path(k) for k in katas}
+def ignored_files(submission: Path, manifest: dict[str, str], katas, known=()) -> list[str]:
+    """Files of the submission that differ from the handout and were not used for the grade, and the
+    modules of ``katas`` refused for a link on the way. A module of a ``known`` kata this run does not
+    grade is not listed: its own kata grades it."""
+    graded = {module_path(k) for k in katas}
+    modules = graded | {module_path(k) for k in known}
     notes = [f"{relative}: a link, or inside a linked folder (refused: only regular files are graded)"
-             for relative in sorted(modules) if digest_inside(submission, relative) == ""]
+             for relative in sorted(graded) if digest_inside(submission, relative) == ""]
     for relative, digest in manifest.items():
         if relative in modules:
             continue

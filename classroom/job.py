@@ -86,16 +86,17 @@ def _prepare(area: Path, spec: JobSpec, pristine: str) -> str:
 
 
 def _set_limits(spec: JobSpec, isolation: Isolation) -> None:
-    """No core files, and (without a private tmpfs) a cap per file; memory, processes and disk are
+    """No core files, and (without a private tmpfs) a cap per file (pytest runs with -s: no capture
+    file of its own grows with kata output); memory, processes and disk are
     watched from outside (an address-space limit would break CUDA, which reserves huge virtual
     ranges); CPU time is set once the tests are collected (``Recorder``)."""
     if not spec.runs_kata_code:
         return
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    if not isolation.isolated:  # no private tmpfs: a cap per file instead (writes past it fail, nothing dies)
+    if not isolation.isolated:  # no private tmpfs: a cap per file instead, which ends the job
         size = spec.limits.disk_mb << 20
         resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        signal.signal(signal.SIGXFSZ, signal.SIG_DFL)  # Python ignores it from the start
 
 
 def _run(spec: JobSpec, channel: int, secret: bytes, impl: str, area: str, config: dict,

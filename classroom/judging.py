@@ -34,9 +34,10 @@ def unpack(text: str):
 
 
 def judge(spec: JobSpec, katas: Path) -> dict:
-    """Draw: {"cases": labels, "calls": the calls, packed}. Check (``spec.data`` holds the workers'
-    outputs, packed, one per submission, None for a worker that sent none): {"verdicts": per
-    submission, per case, {"case", "function", "confirmed", "message"}}."""
+    """Draw: {"cases": [label, function] per case, "calls": each case's call, packed}. Check
+    (``spec.data``: per submission, the cases its worker made and its outputs, packed; None for a
+    worker that sent none): {"verdicts": per submission, per case made, {"case", "function",
+    "confirmed", "message"}}."""
     from katas.harness.judge import Draw, Mismatch, Output, case_seed, load_cases
     from katas.harness.kata import judge_file, load_kata
 
@@ -44,16 +45,19 @@ def judge(spec: JobSpec, katas: Path) -> dict:
     cases = load_cases(judge_file(kata, katas))
     made = [case.make(Draw(case_seed(spec.seed, case))) for case in cases]
     if not spec.data:
-        return {"exit": 0, "cases": [case.label for case in cases], "calls": pack([m.call.to_data() for m in made])}
+        return {"exit": 0, "cases": [[case.label, case.function] for case in cases],
+                "calls": [pack(m.call.to_data()) for m in made]}
     verdicts = []
-    for packed in json.loads(spec.data)["outputs"]:
-        outputs = _outputs(packed, len(cases))
+    for sent in json.loads(spec.data)["submissions"]:
+        chosen = [number for number in sent["cases"] if 0 <= number < len(cases)]
+        outputs = _outputs(sent["outputs"], len(chosen))
         found = []
-        for case, judged, output in zip(cases, made, outputs):
+        for number, output in zip(chosen, outputs):
+            case = cases[number]
             try:
                 if isinstance(output, str):
                     raise Mismatch(output)
-                judged.check(Output(**output))
+                made[number].check(Output(**output))
                 found.append({"case": case.label, "function": case.function, "confirmed": True, "message": ""})
             except Mismatch as mismatch:
                 found.append({"case": case.label, "function": case.function, "confirmed": False,
@@ -86,13 +90,17 @@ def work(spec: JobSpec, impl: str, katas: Path, say) -> dict:
     from katas.harness.loader import Impl, Session
 
     kata = load_kata(katas / spec.folders[0])
-    calls = [Call.from_data(data) for data in unpack(spec.data.decode())]
+    calls = [Call.from_data(unpack(packed)) for packed in json.loads(spec.data)]
     say("collected", len(calls))
+    limit = max((t.timeout_s for t in spec.tests), default=0.0)
+    _alarm(limit, TestTimedOut)  # an import that never ends is ended like a call
     try:
         module = Session(Impl("the submission", Path(impl))).module(kata)
-    except Exception as error:
+    except (Exception, TestTimedOut) as error:
         failed = Output(error=f"{type(error).__name__}: {error}"[:500])
         return {"exit": 0, "outputs": pack([vars(failed)] * len(calls))}
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
     outputs = []
     for number, (call, planned) in enumerate(zip(calls, spec.tests)):
         say("start", number)

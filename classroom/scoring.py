@@ -16,7 +16,7 @@ from dataclasses import replace
 
 from katas.harness.clip import MESSAGE_CHARS, clip
 from katas.harness.report import SCHEMA, FunctionResult, KataResult, RunReport, TestResult
-from katas.harness.status import Outcome, Status, decide, points
+from katas.harness.status import Outcome, Status, as_shown, decide, points
 
 from .grades import FunctionGrade, KataGrade, zero
 from .protocol import JobResult
@@ -67,6 +67,9 @@ def score(kata, result: JobResult, planned: list[PlannedTest]) -> KataGrade:
         by_function.setdefault(test.function, []).append(test)
     functions = [_function_grade(function, worth, by_function.get(function, []), results)
                  for function, worth in kata.points.items()]
+    shown = as_shown({f.function: f.status for f in functions}, ran.katas[0].as_handed_out)
+    functions = [f if shown[f.function] is f.status else replace(f, status=shown[f.function], detail="")
+                 for f in functions]  # a bug handed out in a kata not yet touched: a task, like a stub
     broken = ran.katas[0].broken
     return KataGrade(kata.folder, kata.title, sum(f.score for f in functions), sum(kata.points.values()),
                      functions, broken=broken, test_limit_s=max((t.timeout_s for t in planned), default=0.0), **kept)
@@ -77,9 +80,9 @@ def confirm(kata, grade: KataGrade, verdicts: list[dict] | None, unconfirmed: st
     the judge confirms every case of it; a case the judge finds wrong for such a function means the
     verdict in the kata's own process was not the truth, and zeroes the kata. ``verdicts`` None: the
     judge could not check (``unconfirmed`` says why), and no function is confirmed."""
-    if grade.reason:
-        return grade
     done = {f.function for f in grade.functions if f.status is Status.DONE}
+    if grade.reason or not done:
+        return grade
     if verdicts is None:
         failing = {f: f"the judge could not confirm it: {unconfirmed}" for f in done}
     else:
@@ -128,8 +131,12 @@ def read_result(payload, kata, planned: list[PlannedTest]) -> tuple[int, RunRepo
             tests.append(TestResult(nodeid, outcome, *(_text(entry[key], key) for key in TEXT_FIELDS)))
         read.append(FunctionResult(name, kata.points[name], tests))
     broken = _text(katas[0].get("broken"), "the kata's broken message")
+    handed_out = [_text(name, "a function handed out with a bug")
+                  for name in _expect(katas[0].get("as_handed_out"), list, "the functions handed out with a bug")]
+    if not set(handed_out) <= set(kata.ships_with_bug):
+        raise Invalid(f"functions handed out with a bug {handed_out[:5]} that the kata does not hand out so")
     ran = RunReport(_text(report.get("impl"), "the report's impl"),
-                    [KataResult(kata.folder, kata.title, kata.module, read, broken)])
+                    [KataResult(kata.folder, kata.title, kata.module, read, broken, handed_out)])
     violations = [_text(v, "a violation") for v in _expect(data["violations"], list, "the violations")]
     outcomes = _expect(data["outcomes"], dict, "pytest's outcomes")
     if len(violations) > MAX_VIOLATIONS or len(outcomes) > len(expected):

@@ -170,6 +170,8 @@ def _exit_reason(wait_status: int, channel: Channel, cpu_seconds: float, spec: J
         name = signal.Signals(number).name if number in signal.Signals._value2member_map_ else str(number)
         if number == signal.SIGKILL and memory.killed_for_memory():
             return f"ran out of memory: held more than {spec.limits.memory_mb} MiB ({memory.counted_by})"
+        if number == signal.SIGXFSZ:
+            return f"filled its scratch space: a file it wrote grew past {spec.limits.disk_mb} MiB"
         if number == signal.SIGXCPU or (number == signal.SIGKILL and cpu_seconds >= spec.cpu_s - 1):
             return f"used more than {spec.cpu_s:g} s of CPU time (an endless loop, or far too slow)"
         if number == signal.SIGKILL:

@@ -120,7 +120,7 @@ BUILT_CASES = {  # hostile submissions that are not a module: built by grade_hos
 }
 
 NEIGHBOUR_FILES = {
-    "kata.json": json.dumps({"title": "an honest neighbour", "module": "neighbour",
+    "kata.json": json.dumps({"schema": "torch-katas/kata/v1", "title": "an honest neighbour", "module": "neighbour",
                              "points": {"scale": NEIGHBOUR_POINTS}}),
     "neighbour.py": "def scale(x, factor):\n    return x * factor\n",
     "test_neighbour.py": (
@@ -140,6 +140,16 @@ def neighbour_kata(root: Path) -> None:
         (folder / name).write_text(text)
 
 
+def cpu_half_only(pristine: Path) -> None:
+    """The grading tree's tests on the CPU alone: an attack does the same on either device, and the
+    CUDA half (emulated here) would double the corpus's time for nothing more it shows. The solved
+    checkouts of the other scenarios are graded on both."""
+    config = pristine / "pyproject.toml"
+    text = config.read_text()
+    assert "addopts = [" in text, "the grading tree's pyproject.toml names its pytest options in addopts"
+    config.write_text(text.replace("addopts = [", 'addopts = ["--device", "cpu", ', 1))
+
+
 def grade_hostile(work: Path, isolate: bool | None = None, only: tuple[str, ...] = ()) -> tuple[dict, dict]:
     """Grade every hostile case (and an honest control) in one run: (case -> its grade as JSON, the
     cases graded). ``isolate=False``: without the sandbox, only the cases it does not need."""
@@ -148,6 +158,7 @@ def grade_hostile(work: Path, isolate: bool | None = None, only: tuple[str, ...]
 
     manifest = bundle.grading_tree(work / "pristine")
     neighbour_kata(work / "pristine")
+    cpu_half_only(work / "pristine")
     edition = work / "edition"
     export.build(edition)
     neighbour_kata(edition)

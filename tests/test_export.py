@@ -72,3 +72,20 @@ def test_hidden_tests_go_to_the_grading_tree_only(tmp_path):
     assert f"katas/{kata.folder}/test_hidden_extra.py" not in manifest, "not part of what students got"
     shutil.copy2(hidden / "test_extra.py", edition / "katas" / kata.folder / "test_hidden_extra.py")
     assert any("instructor-only" in line for line in export.leaks(edition, repo))
+
+
+def test_the_grading_runtime_holds_every_module_it_imports():
+    """classroom/ modules the edition and the bundle carry (edition.RUNTIME) import only each other at
+    load (the instructor-only commands import theirs inside, when asked)."""
+    import ast
+
+    from classroom import edition
+
+    folder = REPO / "classroom"
+    for name in edition.RUNTIME:
+        tree = ast.parse((folder / name).read_text())
+        relative = [node for node in tree.body if isinstance(node, ast.ImportFrom) and node.level == 1]
+        imported = {node.module.split(".")[0] if node.module else alias.name
+                    for node in relative for alias in node.names}
+        missing = sorted(f"{module}.py" for module in imported if f"{module}.py" not in edition.RUNTIME)
+        assert not missing, f"classroom/{name} imports {missing}, which the grading runtime does not carry"

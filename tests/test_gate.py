@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import json
 import math
 import re
 from pathlib import Path
@@ -357,3 +358,44 @@ def test_vendored_katas_md_holds_the_shared_contract():
     of it (the issue "The rest of the lecture" adds rows before the shared copy catches up)."""
     missing = behind(SHARED_KATAS_MD.read_text(), KATAS_MD.read_text())
     assert not missing, f"{KATAS_MD} conflicts with {SHARED_KATAS_MD}: " + "; ".join(missing)
+
+
+@pytest.mark.parametrize("lesson", ["README.md", "README.ru.md"])
+@pytest.mark.parametrize("kata", by_kata())
+def test_lesson_task_table_gives_each_function_its_points(kata, lesson):
+    """The lesson's task table says what kata.json counts: every function, with its points."""
+    text = (ROOT / "katas" / kata.folder / lesson).read_text()
+    rows = {name: int(points) for name, points in re.findall(r"^\| `(?:class )?(\w+)[^`]*` \|.*\| (\d+) \|$", text, re.M)}
+    assert rows == kata.points, f"{kata.folder}/{lesson}'s task table gives {rows}, kata.json {kata.points}"
+
+
+@pytest.mark.parametrize("change, said", [
+    ({"point": 3}, "unknown keys ['point']"),
+    ({"schema": None}, "missing keys ['schema']"),
+    ({"schema": "torch-katas/kata/v0"}, "this harness reads"),
+    ({"forbidden": [{"calls": ["torch.mm"], "hint": "x", "function": ["f"]}]}, "a rule: unknown keys ['function']"),
+])
+def test_kata_json_is_read_by_its_schema(tmp_path, change, said):
+    """A misspelt key in kata.json is an error, never a rule that silently does nothing."""
+    from katas.harness.kata import SCHEMA, load_kata
+
+    data = {"schema": SCHEMA, "title": "a kata", "module": "m", "points": {"f": 1}, **change}
+    folder = tmp_path / "01_kata"
+    folder.mkdir()
+    (folder / "kata.json").write_text(json.dumps({k: v for k, v in data.items() if v is not None}))
+    with pytest.raises(ValueError, match=re.escape(said)):
+        load_kata(folder)
+
+
+@pytest.mark.parametrize("kata", by_kata())
+def test_every_function_has_a_judged_case(kata):
+    """In grading a function earns points only when the judge confirms it: one with no case of the
+    judge's would be graded by the tests in the kata's own process alone."""
+    from katas.harness.judge import load_cases
+    from katas.harness.kata import judge_file
+
+    path = judge_file(kata, ROOT / "katas")
+    assert path.is_file(), f"{kata.folder}: no judge file ({path.name}), so grading cannot confirm any function"
+    judged = {case.function for case in load_cases(path)}
+    assert not set(kata.points) - judged, f"{kata.folder}: no judged case for {sorted(set(kata.points) - judged)}"
+    assert judged <= set(kata.points), f"{kata.folder}: judged cases of unknown functions {sorted(judged - set(kata.points))}"

@@ -17,19 +17,20 @@ pytestmark = pytest.mark.timeout(600)  # the scenario: one grading run of four c
 
 @pytest.fixture(scope="session")
 def graded(edition, scenario_root):
-    """`grade` on a solved checkout, the untouched stubs, one whose first function is wrong (and its
-    README edited) and, where bwrap runs, an attacker that kills what it sees and leaves a process (in
+    """`grade` on a solved checkout, the untouched stubs, one with the first kata solved but its first
+    function wrong (and its README edited) and, where bwrap runs, an attacker that kills what it sees and leaves a process (in
     kata 03, with kata 04 solved beside it)."""
     folder, katas = edition
     root = scenario_root / "grade"
     solved = reference_modules(katas)
     first = katas[0]
-    half = dict(solved)
-    half[f"katas/{first.folder}/{first.module}.py"] += f"\n\n{first.functions[0]} = None\n"
+    module = f"katas/{first.folder}/{first.module}.py"
+    half = {module: solved[module] + f"\n\n{first.functions[0]} = None\n",
+            f"katas/{first.folder}/README.md": "edited\n"}
     checkouts = {
         "solved": checkout(folder, root / "solved", solved),
         "stubs": checkout(folder, root / "stubs"),
-        "half": checkout(folder, root / "half", {**half, f"katas/{first.folder}/README.md": "edited\n"}),
+        "half": checkout(folder, root / "half", half),
     }
     if shutil.which("bwrap"):
         attack = "".join((HOSTILE / f"{case}.py").read_text() + "\n" for case in ("kill_other_jobs", "outlive_grading"))
@@ -52,7 +53,7 @@ def test_grade_cli_scores_per_function_with_json_and_csv(graded):
     assert grades["stubs"]["score"] == 0
     first = katas[0]
     lost = first.points[first.functions[0]]
-    assert grades["half"]["score"] == total - lost, "partial credit: only the broken function loses points"
+    assert grades["half"]["score"] == sum(first.points.values()) - lost, "partial credit: only the wrong function loses"
     functions = {f["function"]: f for f in grades["half"]["katas"][0]["functions"]}
     assert functions[first.functions[0]]["score"] == 0
     assert all(f["score"] == f["points"] for name, f in functions.items() if name != first.functions[0])

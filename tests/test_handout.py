@@ -130,8 +130,8 @@ def test_student_readmes_say_the_same_in_both_languages(edition_dir):
 def test_student_readme_golden_setup():
     setup = code_blocks(export.student_readme(KATAS))[0]
     assert setup == (f"python -m venv .venv && . .venv/bin/activate\n"
-                     f"python -m pip install torch=={edition.TORCH_VERSION} --index-url {edition.TORCH_CPU_INDEX}\n"
-                     "python -m pip install -r requirements.txt\n")
+                     f"python -m pip install torch=={edition.TORCH_VERSION} -r requirements.txt "
+                     f"--extra-index-url {edition.TORCH_CPU_INDEX}\n")
 
 
 # --------------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
 from katas.harness import emulated_cuda, generator, tensor_type
+from katas.harness.kata import SCHEMA as SCHEMA_OF_KATAS
 from katas.harness.report import NO_CUDA as NO_CUDA_REASON
 from katas.harness.report import SCHEMA, Device, RunReport
 from katas.harness.status import Outcome, Status
@@ -57,7 +58,8 @@ def generated_kata(pytester: pytest.Pytester, folder: str, module: str, points: 
     pytester.makefile(".ini", pytest="[pytest]\naddopts = -p no:cacheprovider\n")
     kata = pytester.mkdir("katas") / folder
     kata.mkdir()
-    (kata / "kata.json").write_text(json.dumps({"title": f"a {module}", "module": module, "points": points}))
+    (kata / "kata.json").write_text(json.dumps({"schema": SCHEMA_OF_KATAS, "title": f"a {module}", "module": module,
+                                                "points": points}))
     (kata / f"test_{module}.py").write_text(textwrap.dedent(tests))
     for name, code in impls.items():
         (pytester.mkdir(name) / folder).mkdir()

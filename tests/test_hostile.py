@@ -58,11 +58,13 @@ def test_memory_is_counted_by_a_cgroup_where_the_machine_has_one(hostile):
         cgroup.remove()
 
 
-def test_without_bwrap_grading_still_runs_and_says_so_once(scenario_root, capfd):
+def test_without_bwrap_grading_still_runs_and_says_so_once(scenario_root, capfd, monkeypatch):
     """No bubblewrap: the same jobs as plain processes, limits and audit hook included, and one clear
-    notice that kata code is not OS-isolated."""
+    notice that kata code is not OS-isolated (once per grading process: none said before here)."""
+    from classroom import isolation
     from tests.scenarios import grade_hostile
 
+    monkeypatch.setattr(isolation, "_noticed", set())
     grades, cases = grade_hostile(scenario_root / "hostile-without-bwrap", isolate=False)
     said = capfd.readouterr().err
     assert not grades["honest_control"]["isolated"]

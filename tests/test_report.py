@@ -714,3 +714,21 @@ if __name__ == "__main__":
     out = Path(sys.argv[1])
     classreport.write(as_json(synthetic_class(int(sys.argv[2]) if len(sys.argv) > 2 else 200)), out)
     print(f"wrote {out}")
+
+
+def test_every_status_and_outcome_has_its_look_in_every_display():
+    """A status or outcome added to katas/harness/status.py shows everywhere, or this fails."""
+    from classroom import feedback
+    from katas.harness import plugin, table
+    from katas.harness.status import Outcome
+
+    for display, looks in (("the release body's marks", feedback.MARK), ("the class report's cells", classreport.LOOK),
+                           ("the progress table's colours", table.COLORS)):
+        missing = [str(status) for status in Status if status not in looks]
+        assert not missing, f"{display} lack {missing}"
+    glyphs = [look[1] for look in classreport.LOOK.values()]
+    assert len(set(glyphs)) == len(glyphs), "each status its own glyph in the class report"
+    assert set(plugin.LOOK) == set(Outcome), "every outcome has its progress letter (or none, said so)"
+    letters = [letter for letter, _ in plugin.LOOK.values() if letter]
+    assert len(set(letters)) == len(letters) and all(f"{letter} " in plugin.LETTERS for letter in letters)
+    assert set(feedback.EXPLAINED) <= set(Status)

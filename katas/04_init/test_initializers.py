@@ -13,7 +13,7 @@ import pytest
 import torch
 from torch import nn
 
-from katas.harness import assert_tensor, fail, generator, implementation, raises_value_error
+from katas.harness import assert_tensor, fail, generator, implementation, judged_tests, raises_value_error
 
 initializers = implementation(__file__)
 
@@ -361,3 +361,7 @@ def test_init_weights_handles_layers_without_bias_or_affine(device, dtype):
     weight = model["layernorm_without_bias"].weight
     assert_tensor(weight.detach(), torch.ones_like(weight), what="the weight of LayerNorm(5, bias=False)",
                   rtol=0.0, atol=0.0, hint="a norm layer may have a weight but no bias: check each for None")
+
+
+# The judge's cases (judge_initializers.py), on a fresh draw: grading runs them on inputs of its own.
+test_judged = judged_tests(__file__)

@@ -3,8 +3,9 @@ with the code it checks.
 
 A kata's ``judge_<module>.py``, beside its tests, lists its cases: each is a function of a ``Draw`` (a
 seeded generator) that returns a ``Judged``, the ``Call`` the kata's code is asked to make (data
-only: the function, its arguments, which gradients to take, how often) and the ``check`` of what came
-back (an ``Output``: data only). The same cases run two ways:
+only: the function, its arguments, which gradients to take, how often, and for a class or a function
+that deals in objects the scenario that performs it) and the ``check`` of what came back (an
+``Output``: data only). The same cases run two ways:
 
 - in the student's own pytest, in-process, on a fresh draw every run (``judged_tests``: the rules of
   the kata apply as in every test), so that a solution the judge rejects fails locally too;
@@ -227,6 +228,12 @@ def _same_data(value, expected) -> bool:
     return value == expected
 
 
+def expect_returned_data(output: Output, expected) -> None:
+    """A call that returns the data ``expected`` (see ``expect_data``)."""
+    expect_returned(output)
+    expect_data(output.value, expected)
+
+
 def expect_structure(value, shape: tuple[int, ...], dtype: torch.dtype, *, what: str = "the result") -> None:
     """Type, shape and dtype of a random result, whose values cannot be compared one by one."""
     if not isinstance(value, torch.Tensor):
@@ -244,13 +251,13 @@ Z = 6.0
 
 def expect_within(estimate: torch.Tensor, expected: torch.Tensor, standard_error: torch.Tensor, *, what: str) -> None:
     """Every element of a statistic within Z standard errors of its expected value."""
-    estimate, expected, standard_error = (torch.as_tensor(t).detach().double() for t in (estimate, expected, standard_error))
+    estimate, expected, standard_error = (t.reshape(-1) for t in torch.broadcast_tensors(
+        *(torch.as_tensor(t).detach().double() for t in (estimate, expected, standard_error))))
     off = ((estimate - expected).abs() / standard_error).nan_to_num(float("inf"))
     if (off > Z).any():
         worst = int(off.argmax())
-        raise Mismatch(f"{what} is off by {off.view(-1)[worst]:.1f} standard errors (allowed {Z:g}) at flat index "
-                       f"{worst}: got {estimate.view(-1)[worst]:.5g}, expected {expected.view(-1)[worst]:.5g} "
-                       f"+- {standard_error.view(-1)[worst]:.2g}")
+        raise Mismatch(f"{what} is off by {off[worst]:.1f} standard errors (allowed {Z:g}) at flat index {worst}: "
+                       f"got {estimate[worst]:.5g}, expected {expected[worst]:.5g} +- {standard_error[worst]:.2g}")
 
 
 def expect_uncorrelated(samples: torch.Tensor, *, what: str) -> None:

@@ -54,6 +54,23 @@ class Kata:
         )
 
 
+SCHEMA = "torch-katas/kata/v1"
+KEYS = {"schema": True, "title": True, "module": True, "points": True, "forbidden": False, "required": False,
+        "ships_with_bug": False}  # key -> required
+RULE_KEYS = {"calls": True, "hint": True, "functions": False}
+
+
+def _checked(data: dict, keys: dict[str, bool], where: str) -> dict:
+    """``data`` with exactly the known keys, the required ones among them; else ValueError naming them."""
+    unknown = sorted(set(data) - set(keys))
+    missing = sorted(key for key, required in keys.items() if required and key not in data)
+    if unknown or missing:
+        said = "; ".join(filter(None, [f"unknown keys {unknown}" if unknown else "",
+                                        f"missing keys {missing}" if missing else ""]))
+        raise ValueError(f"{where}: {said} (known: {', '.join(keys)})")
+    return data
+
+
 def _rules(entries: list[dict]) -> tuple[CallRule, ...]:
     return tuple(
         CallRule(
@@ -67,8 +84,13 @@ def _rules(entries: list[dict]) -> tuple[CallRule, ...]:
 
 @functools.cache
 def load_kata(folder: Path) -> Kata:
-    data = json.loads((folder / "kata.json").read_text())
-    shipped = data.get("ships_with_bug", {})  # function -> the body it is handed out with (or a list of names)
+    where = str(folder / "kata.json")
+    data = _checked(json.loads((folder / "kata.json").read_text()), KEYS, where)
+    if data["schema"] != SCHEMA:
+        raise ValueError(f"{where}: schema {data['schema']!r}, this harness reads {SCHEMA!r}")
+    for entry in data.get("forbidden", []) + data.get("required", []):
+        _checked(entry, RULE_KEYS, f"{where}, a rule")
+    shipped = data.get("ships_with_bug", {})  # function -> the body it is handed out with
     kata = Kata(
         folder=folder.name,
         title=data["title"],
@@ -77,7 +99,7 @@ def load_kata(folder: Path) -> Kata:
         forbidden=_rules(data.get("forbidden", [])),
         required=_rules(data.get("required", [])),
         ships_with_bug=tuple(shipped),
-        handed_out=dict(shipped) if isinstance(shipped, dict) else {},
+        handed_out=dict(shipped),
     )
     for rule in kata.forbidden + kata.required:
         unknown = set(rule.functions or ()) - set(kata.points)

@@ -30,8 +30,14 @@ from .timeouts import Timer
 RUN = pytest.StashKey["KataRun"]()
 CHECKS = pytest.StashKey[tuple[Kata, str]]()  # on each kata test item: its kata and function
 # pytest's progress letters, and the harness's own (said in the header)
-LETTERS = (f". {Outcome.PASSED}, F {Outcome.FAILED}, n {Outcome.NOT_STARTED}, b {Outcome.BLOCKED} by another function, "
-           f"B {Outcome.BROKEN}, s {Outcome.SKIPPED}")
+# pytest's progress letter for each outcome (its own for passed, failed and skipped, the harness's for
+# the others) and its terminal markup, said in the header
+LOOK = {Outcome.PASSED: (".", {"green": True}), Outcome.FAILED: ("F", {"red": True}),
+        Outcome.NOT_STARTED: ("n", {"yellow": True}), Outcome.BLOCKED: ("b", {"yellow": True}),
+        Outcome.BROKEN: ("B", {"red": True}), Outcome.SKIPPED: ("s", {"yellow": True}),
+        Outcome.NOT_RUN: ("", {})}
+LETTERS = ", ".join(f"{letter} {outcome}" + (" by another function" if outcome is Outcome.BLOCKED else "")
+                    for outcome, (letter, _) in LOOK.items() if letter)
 # The display category of failures shown as a count instead of in full; the run report still counts
 # them as failed.
 ALSO_FAILED = "also failed"
@@ -334,15 +340,16 @@ class KataRun:
 
     def pytest_report_teststatus(self, report: pytest.TestReport):
         if getattr(report, "kata_handed_out", False):  # a handed-out bug: a task, unless its kata is started
-            return Outcome.NOT_STARTED.value, "n", (Outcome.NOT_STARTED.value.upper(), {"yellow": True})
-        if getattr(report, "kata_repeat", False):
-            return ALSO_FAILED, "F", ("FAILED", {"red": True})
-        outcome = getattr(report, "kata_outcome", None)
-        letter = {Outcome.NOT_STARTED: ("n", {"yellow": True}), Outcome.BLOCKED: ("b", {"yellow": True}),
-                  Outcome.BROKEN: ("B", {"red": True})}.get(outcome)
-        if letter is None:
-            return None
-        return outcome.value, letter[0], (outcome.value.upper(), letter[1])
+            outcome = Outcome.NOT_STARTED
+        elif getattr(report, "kata_repeat", False):
+            letter, markup = LOOK[Outcome.FAILED]
+            return ALSO_FAILED, letter, (Outcome.FAILED.value.upper(), markup)
+        else:
+            outcome = getattr(report, "kata_outcome", None)
+        if outcome not in (Outcome.NOT_STARTED, Outcome.BLOCKED, Outcome.BROKEN):
+            return None  # pytest's own words and letters
+        letter, markup = LOOK[outcome]
+        return outcome.value, letter, (outcome.value.upper(), markup)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         kata, result = self._results.get(report.nodeid, (None, None))

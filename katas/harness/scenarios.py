@@ -9,9 +9,10 @@ scenario's own (``Call(scenario=Recipe(name, params))``). Its docstring says wha
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
-from typing import Callable
+from typing import Callable, Iterator
 
 import torch
 from torch import nn
@@ -23,10 +24,12 @@ def optimizer_steps(optimizer: type, args: list, kwargs: dict, groups: list[dict
     dict of hyperparameters and "params"), then one ``step`` per entry of ``steps``: ("set", grads) sets
     each param's .grad (None: no gradient) and calls step(); ("closure", grads) calls step(closure) with a
     closure that clears the grads and calls backward on sum(p * grad), so each gets that grad. After each
-    step: every param, its grad and its momentum buffer (None without one), and what step returned."""
+    step: every param, what a view of it taken before the first step sees, its grad and its momentum buffer
+    (None without one), and what step returned."""
     leaves = [[p.detach().clone().requires_grad_() for p in group["params"]] for group in groups]
     made = optimizer([dict(group, params=params) for group, params in zip(groups, leaves)], *args, **kwargs)
     params = [p for group in leaves for p in group]
+    views = [p.detach() for p in params]
     after = []
     for how, grads in steps:
         if how == "set":
@@ -41,8 +44,9 @@ def optimizer_steps(optimizer: type, args: list, kwargs: dict, groups: list[dict
                 return loss
 
             returned = made.step(closure)
-        after.append({"params": _copies(params), "grads": _copies(p.grad for p in params), "returned": returned,
-                      "buffers": _copies(made.state.get(p, {}).get("momentum_buffer") for p in params)})
+        after.append({"params": _copies(params), "views": _copies(views), "grads": _copies(p.grad for p in params),
+                      "buffers": _copies(made.state.get(p, {}).get("momentum_buffer") for p in params),
+                      "returned": returned})
     return after
 
 
@@ -192,13 +196,28 @@ def extreme_uniforms(function: Callable, args: list, kwargs: dict):
         return out
 
     rand, rand_like, uniform_ = torch.rand, torch.rand_like, torch.Tensor.uniform_
-    torch.rand = lambda *a, **k: with_extremes(rand(*a, **k))
-    torch.rand_like = lambda *a, **k: with_extremes(rand_like(*a, **k))
-    torch.Tensor.uniform_ = lambda self, low=0.0, high=1.0, **k: with_extremes(uniform_(self, low, high, **k), low, high)
-    try:
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(_swapped(torch, "rand", lambda *a, **k: with_extremes(rand(*a, **k))))
+        stack.enter_context(_swapped(torch, "rand_like", lambda *a, **k: with_extremes(rand_like(*a, **k))))
+        stack.enter_context(_swapped(torch.Tensor, "uniform_", lambda self, low=0.0, high=1.0, **k: with_extremes(
+            uniform_(self, low, high, **k), low, high)))
         return function(*args, **kwargs)
+
+
+@contextlib.contextmanager
+def _swapped(owner, name: str, replacement) -> Iterator[None]:
+    """owner.name replaced for the duration, then exactly as it was (an inherited attribute, such as
+    Tensor.uniform_ from TensorBase, is unshadowed rather than copied onto owner)."""
+    missing = object()
+    own = vars(owner).get(name, missing)
+    setattr(owner, name, replacement)
+    try:
+        yield
     finally:
-        torch.rand, torch.rand_like, torch.Tensor.uniform_ = rand, rand_like, uniform_
+        if own is missing:
+            delattr(owner, name)
+        else:
+            setattr(owner, name, own)
 
 
 def layout(function: Callable, args: list, kwargs: dict) -> dict:
@@ -215,7 +234,7 @@ def with_grads(function: Callable, args: list, kwargs: dict, grads: dict) -> dic
     the result, and the grads afterwards."""
     module = args[0]
     for name, p in module.named_parameters():
-        p.grad = grads.get(name)
+        p.grad = None if grads.get(name) is None else grads[name].clone()
     result = function(*args, **kwargs)
     return {"result": result, "grads": {name: p.grad for name, p in module.named_parameters()}}
 

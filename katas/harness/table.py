@@ -9,7 +9,8 @@ from .report import NO_CUDA, Device, KataResult, RunReport
 from .status import Outcome, Status
 
 COLORS = {Status.DONE: {"green": True}, Status.FAILING: {"red": True}, Status.BROKEN: {"red": True, "bold": True},
-          Status.NOT_STARTED: {"yellow": True}, Status.BLOCKED: {"yellow": True}}
+          Status.NOT_STARTED: {"yellow": True}, Status.BLOCKED: {"yellow": True}, Status.SKIPPED: {},
+          Status.NOT_RUN: {}, Status.ZERO: {"red": True}}
 
 
 # What "done" rests on, by the devices the tests ran on.
@@ -65,7 +66,7 @@ def _kata_lines(result: KataResult, kata: Kata) -> list[tuple[str, dict]]:
         elif function.name in kata.ships_with_bug and status is Status.NOT_STARTED:
             detail = "handed out with a bug: your task is to find and fix it"
         shown = f"blocked by {', '.join(function.blockers)}" if status is Status.BLOCKED else str(status)
-        rendered.append((f"   {function.name:<24} {shown:<12} {detail}".rstrip(), COLORS.get(status, {})))
+        rendered.append((f"   {function.name:<24} {shown:<12} {detail}".rstrip(), COLORS[status]))
     skipped = Counter(t.reason for f in result.functions for t in f.tests
                       if t.outcome is Outcome.SKIPPED and t.reason != NO_CUDA)  # said once per run
     for reason, count in skipped.items():

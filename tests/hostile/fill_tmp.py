@@ -1,7 +1,8 @@
 """Attack: fill /tmp (and so the grading machine's disk or memory) at import.
 
 Defeated by: in the sandbox /tmp is the job's own tmpfs, capped in size, and filling it zeroes the
-kata; without the sandbox the audit hook refuses writes outside the job's scratch folder.
+kata; without the sandbox each file the job writes is capped (RLIMIT_FSIZE), and a write past the cap
+ends the job, which zeroes the kata too.
 Reason: filled its scratch space|tried to write
 """
 

@@ -6,7 +6,7 @@ object: the attack finds no item to replace, and its wrong trace fails as it sho
 reached, the snapshot holds them: their test functions, parameters, markers and the kata function
 each checks.)
 Score: full - 1
-Reason: einsum_ops.trace: the result for shapes .* has wrong values
+Reason: einsum_ops.trace: the result for shapes .* has wrong values|einsum_ops.trace called torch.einsum, but its result is not computed from
 """
 
 import signal as _signal

@@ -33,7 +33,7 @@ SLOW_FIRST = ("hang_blocking_alarm", "sleep_forever", "hang_at_import", "slow_ca
 # Without bwrap: the cases whose defence does not need the sandbox, and the honest habits.
 WITHOUT_SANDBOX = ("print_megabytes", "scratch_files", "write_tests", "spawn_process", "fill_tmp", "patch_isclose",
                    "forge_result_channel", "allocate_50gb", "memfd_hoard", "poison_result_json",
-                   "progress_without_secret", "honest_debugging")
+                   "progress_without_secret", "honest_debugging", "honest_dynamo_import")
 NEIGHBOUR_POINTS = 15
 EINSUM_POINTS = sum(json.loads((REPO / "katas" / "03_einsum" / "kata.json").read_text())["points"].values())
 SURVIVOR = "86399"  # outlive_grading starts `sleep 86399`: nothing may be left of it after grading

@@ -81,6 +81,22 @@ def _preload() -> None:
     from . import job  # noqa: F401
 
     torch.set_num_threads(1)
+    _wrap_manual_seed(torch)
+
+
+def _wrap_manual_seed(torch) -> None:
+    """Wrap torch.manual_seed as importing torch._dynamo would, before any job's tamper snapshot.
+
+    Kata code may import torch._dynamo (torch.func.grad does, and a built-in optimizer's step), and
+    that import rebinds torch.manual_seed, unless it is wrapped already: the snapshot would read an
+    honest solution as tampering. Importing torch._dynamo here instead costs a second and writes a
+    cache folder into /tmp, which the sandbox does not give the zygote. The wrapper caches the
+    function itself as its dynamo-disabled form (as the harness does for the optimizers' methods),
+    so no call imports torch._dynamo; outside torch.compile it only calls the function."""
+    seed = torch.random.manual_seed
+    if torch.manual_seed is seed:
+        setattr(seed, "__dynamo_disable", seed)
+        torch.manual_seed = torch._disable_dynamo(seed)
 
 
 def _emit(message: dict) -> None:

@@ -33,7 +33,9 @@ SLOW_FIRST = ("hang_blocking_alarm", "sleep_forever", "hang_at_import", "slow_ca
 # Without bwrap: the cases whose defence does not need the sandbox, and the honest habits.
 WITHOUT_SANDBOX = ("print_megabytes", "scratch_files", "write_tests", "spawn_process", "fill_tmp", "patch_isclose",
                    "forge_result_channel", "allocate_50gb", "memfd_hoard", "poison_result_json",
-                   "progress_without_secret", "honest_debugging")
+                   "progress_without_secret", "honest_debugging", "honest_dynamo_import")
+NEIGHBOUR_POINTS = 15
+EINSUM_POINTS = sum(json.loads((REPO / "katas" / "03_einsum" / "kata.json").read_text())["points"].values())
 SURVIVOR = "86399"  # outlive_grading starts `sleep 86399`: nothing may be left of it after grading
 
 if str(REPO) not in sys.path:
@@ -87,7 +89,7 @@ def run(command: list[str], cwd: Path) -> Ran:
 @dataclass(frozen=True)
 class Case:
     reason: str  # a regex the grade must show: the kata's reason, broken message or function details
-    score: int  # kata 03's points (15: an honest habit that must keep them all)
+    score: int  # kata 03's points (EINSUM_POINTS: an honest habit that must keep them all)
     output: str = ""  # a regex the kata's kept output must show
     needs_sandbox: bool = False  # only safe, or only defeated, inside bwrap
 
@@ -99,10 +101,15 @@ def hostile_cases() -> dict[str, Case]:
         text = path.read_text()
         fields = dict(re.findall(r"^(Reason|Score|Output|Needs): (.+)$", text, re.MULTILINE))
         assert "Reason" in fields or "Output" in fields, f"{path.name}: its docstring needs a 'Reason:' line"
-        score = fields.get("Score", "0").strip()
-        cases[path.stem] = Case(fields.get("Reason", "").strip(), 15 if score == "full" else int(score),
+        cases[path.stem] = Case(fields.get("Reason", "").strip(), points(fields.get("Score", "0")),
                                 fields.get("Output", "").strip(), fields.get("Needs", "").strip() == "sandbox")
     return cases
+
+
+def points(score: str) -> int:
+    """A case's ``Score:``: a number, ``full`` (all of kata 03's points) or ``full - N`` (N points short)."""
+    full, _, short = score.strip().partition("-")
+    return int(score) if full.strip() != "full" else EINSUM_POINTS - int(short or 0)
 
 
 BUILT_CASES = {  # hostile submissions that are not a module: built by grade_hostile below
@@ -114,7 +121,7 @@ BUILT_CASES = {  # hostile submissions that are not a module: built by grade_hos
 
 NEIGHBOUR_FILES = {
     "kata.json": json.dumps({"schema": "torch-katas/kata/v1", "title": "an honest neighbour", "module": "neighbour",
-                             "points": {"scale": 15}}),
+                             "points": {"scale": NEIGHBOUR_POINTS}}),
     "neighbour.py": "def scale(x, factor):\n    return x * factor\n",
     "test_neighbour.py": (
         "import pytest\nimport torch\n\nfrom katas.harness import assert_tensor, implementation\n\n"
@@ -198,8 +205,9 @@ def hostile_problems(grades: dict, cases: dict[str, Case]) -> list[str]:
     """What the hostile run got wrong: a case's kata 03 off its score or silent on its reason, or the
     honest kata next to it (or the honest control) short of full marks."""
     control = {k["folder"]: k for k in grades["honest_control"]["katas"]}
-    problems = [f"honest control, {kata}: {control[kata]['score']}/15 ({control[kata]['reason']})"
-                for kata in ("03_einsum", NEIGHBOUR) if control[kata]["score"] != 15]
+    problems = [f"honest control, {kata}: {control[kata]['score']}/{full} ({control[kata]['reason']})"
+                for kata, full in (("03_einsum", EINSUM_POINTS), (NEIGHBOUR, NEIGHBOUR_POINTS))
+                if control[kata]["score"] != full]
     for case, expected in cases.items():
         katas = {k["folder"]: k for k in grades[case]["katas"]}
         attacked, neighbour = katas["03_einsum"], katas[NEIGHBOUR]
@@ -211,7 +219,7 @@ def hostile_problems(grades: dict, cases: dict[str, Case]) -> list[str]:
             problems.append(f"{case}: expected the grade to say {expected.reason!r}, it says: {said[:300]}")
         if expected.output and not re.search(expected.output, attacked["output"]):
             problems.append(f"{case}: expected its output to show {expected.output!r}: {attacked['output'][-300:]}")
-        if neighbour["score"] != 15:
+        if neighbour["score"] != NEIGHBOUR_POINTS:
             problems.append(f"{case}: the honest kata next to it scored {neighbour['score']}: {neighbour['reason']}")
     return problems
 

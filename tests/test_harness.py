@@ -313,8 +313,8 @@ def test_next_names_the_first_function_not_done(monkeypatch, capsys):
     monkeypatch.setattr(cli, "all_katas", lambda: [k for k in all_katas() if k.folder == "03_einsum"])
     assert cli.main(["next"]) == 0
     out = capsys.readouterr().out
-    assert "Next: einsum_ops.matmul in katas/03_einsum/einsum_ops.py (not started)" in out
-    assert "python -m katas hint 03_einsum matmul" in out
+    assert "Next: einsum_ops.transpose in katas/03_einsum/einsum_ops.py (not started)" in out
+    assert "python -m katas hint 03_einsum transpose" in out
 
 
 def test_signum_without_no_grad_shows_one_failure_a_count_and_the_fix(tmp_path, kata_run):
@@ -331,6 +331,26 @@ def test_signum_without_no_grad_shows_one_failure_a_count_and_the_fix(tmp_path, 
     assert run.output.count("_ test_signum") == 1, "one full failure for Signum"
     assert f"{signum.count(Outcome.FAILED) - 1} also failed" in run.output.splitlines()[-1]
     assert "torch.no_grad()" in run.output.split("kata hint")[1]
+
+
+def test_a_class_breaks_the_kata_rules_inside_the_scenario_its_tests_run(tmp_path, kata_run):
+    """A parametrization's forward runs inside torch (on every read of the weight), never as a call of the
+    kata's own: the tests run its scenario under_rules, so a forbidden call there fails as in a function."""
+    from katas.harness.kata import ROOT, all_katas
+
+    (kata,) = [k for k in all_katas() if k.folder == "05_parametrizations"]
+    source = (ROOT / "reference" / kata.folder / f"{kata.module}.py").read_text()
+    (tmp_path / kata.folder).mkdir()
+    (tmp_path / kata.folder / f"{kata.module}.py").write_text(source + (
+        "\n\ndef _forward(self, X):\n"
+        "    scratch = nn.Linear(X.shape[-1], X.shape[-1], bias=False)\n"
+        "    torch.nn.utils.parametrizations.orthogonal(scratch)\n"
+        "    return scratch.weight\n\n\nOrthogonal.forward = _forward\n"))
+    run = kata_run(kata, str(tmp_path), "-k", "orthogonal")
+    orthogonal = run.report.kata(kata.folder).function("Orthogonal")
+    assert orthogonal.status is Status.FAILING, run.tail()
+    assert ("sparsity.Orthogonal called torch.nn.utils.parametrizations.orthogonal, which is off-limits in this kata"
+            in orthogonal.first_failure.message), orthogonal.first_failure.message
 
 
 def test_a_looping_function_costs_one_time_limit_and_its_other_tests_fail_at_once(toy, pytester):

@@ -266,11 +266,10 @@ def every_status() -> SubmissionGrade:
     einsum = next(k for k in KATAS if k.folder == "03_einsum")
     indexing = next(k for k in KATAS if k.folder == "02_indexing")
     optimizers = next(k for k in KATAS if k.folder == "01_optimizers")
-    names = list(einsum.points)
-    statuses = {names[0]: (Status.DONE, ""), names[1]: (Status.FAILING, "einsum_ops.batched_matmul: wrong shape"),
-                names[2]: (Status.BLOCKED, "einsum_ops.hadamard: blocked by matmul, which is not implemented yet"),
-                names[3]: (Status.SKIPPED, ""), names[4]: (Status.NOT_RUN, "test_x[cpu-row_sums]: not run"),
-                names[5]: (Status.NOT_STARTED, "")}
+    statuses = {"matmul": (Status.DONE, ""), "batched_matmul": (Status.FAILING, "einsum_ops.batched_matmul: wrong shape"),
+                "hadamard": (Status.BLOCKED, "einsum_ops.hadamard: blocked by matmul, which is not implemented yet"),
+                "outer": (Status.SKIPPED, ""), "row_sums": (Status.NOT_RUN, "test_x[cpu-row_sums]: not run"),
+                "trace": (Status.NOT_STARTED, "")}
     return submission("alice", [kata_grade(optimizers, broken="SyntaxError: invalid syntax (signum.py, line 3)"),
                                 kata_grade(indexing, reason="the kata's process ran past its CPU limit (60 s)"),
                                 kata_grade(einsum, statuses)])
@@ -376,10 +375,10 @@ def with_edited_tests(grade: SubmissionGrade) -> SubmissionGrade:
 
 def test_table_golden_one_line_per_kata_and_one_per_function_to_look_at():
     assert gradebook.table(with_edited_tests(every_status())) == """\
-== alice: 1/34 points
-   01_optimizers    0/9  broken: SyntaxError: invalid syntax (signum.py, line 3)
-   02_indexing     0/10  zero: the kata's process ran past its CPU limit (60 s)
-   03_einsum       1/15  1 done, 1 failing, 1 blocked, 1 not run, 1 skipped, 6 not started
+== alice: 1/41 points
+   01_optimizers   0/11  broken: SyntaxError: invalid syntax (signum.py, line 3)
+   02_indexing     0/12  zero: the kata's process ran past its CPU limit (60 s)
+   03_einsum       1/18  1 done, 1 failing, 1 blocked, 1 not run, 1 skipped, 9 not started
       batched_matmul: failing, 3/6 tests pass: einsum_ops.batched_matmul: wrong shape
       hadamard: blocked: einsum_ops.hadamard: blocked by matmul, which is not implemented yet
       row_sums: not run: test_x[cpu-row_sums]: not run
@@ -394,13 +393,13 @@ def test_summary_golden_full_kata_names_and_the_legend_only_when_used():
     lines = gradebook.summary(records).splitlines()
     assert lines[0] == ("submission    total  01_optimizers  02_indexing  03_einsum  04_init  05_parametrizations  "
                         "06_distributions  07_forward_ad  08_pitfalls")
-    assert lines[2] == ("alice         78/78            9/9        10/10      15/15      6/6                12/12  "
-                        "           10/10            8/8          8/8")
+    assert lines[2] == ("alice         95/95          11/11        12/12      18/18      6/6                14/14  "
+                        "           14/14          10/10        10/10")
     assert lines[-1] == ("zoe               –              –            –          –        –                    –  "
                          "               –              –            –  not graded: no such folder")
     assert "!" not in "\n".join(lines), "no legend for a mark that does not appear"
     marked = gradebook.summary(as_json(small_class()))
-    assert "0/15!" in marked and marked.endswith("(! = the kata scored zero for a reason shown above)")
+    assert "0/18!" in marked and marked.endswith("(! = the kata scored zero for a reason shown above)")
 
 
 def test_points_are_counted_in_words_with_one_point_singular():
@@ -430,14 +429,14 @@ def test_regrading_one_kata_keeps_the_others_with_their_own_run(tmp_path):
     assert said == f"wrote {path}" and first["score"] == 1
     (_, merged, said), = gradebook.save([regraded(bob, "02_indexing", Status.DONE, "2026-09-08T10:00:00Z")],
                                         tmp_path / "grades", merge_katas=True)
-    assert said == f"updated {path}: 02_indexing regraded, 7 other katas kept; now 11/78"
+    assert said == f"updated {path}: 02_indexing regraded, 7 other katas kept; now 13/95"
     assert json.loads(path.read_text()) == merged
     assert [k["folder"] for k in merged["katas"]] == [k.folder for k in KATAS], "every kata, in order"
     katas = {k["folder"]: k for k in merged["katas"]}
-    assert katas["02_indexing"]["score"] == 10 and katas["03_einsum"]["score"] == 1, "the rest as graded before"
+    assert katas["02_indexing"]["score"] == 12 and katas["03_einsum"]["score"] == 1, "the rest as graded before"
     assert katas["02_indexing"]["run"]["graded_at"] == "2026-09-08T10:00:00Z"
     assert katas["03_einsum"]["run"]["graded_at"] == RUN["graded_at"]
-    assert merged["score"] == 11 and merged["max_score"] == 78
+    assert merged["score"] == 13 and merged["max_score"] == 95
     html = classreport.render([merged])
     assert "2026-09-08" in html and "2026-09-01" in html, "The run lists both runs"
     # without --kata, a grade replaces the file
@@ -453,14 +452,14 @@ def test_regrading_a_grade_written_before_katas_had_their_own_run(tmp_path):
     (_, merged, _), = gradebook.save([regraded(small_class()[1], "03_einsum", Status.DONE, "2026-09-08T10:00:00Z")],
                                      path, merge_katas=True)
     kept = next(k for k in merged["katas"] if k["folder"] == "01_optimizers")
-    assert kept["run"]["graded_at"] == RUN["graded_at"] and merged["score"] == 15
+    assert kept["run"]["graded_at"] == RUN["graded_at"] and merged["score"] == 18
 
 
 def test_a_submission_not_graded_now_keeps_its_earlier_grade(tmp_path):
     gradebook.save(as_json(small_class()[:1]), tmp_path / "grades")
     (path, kept, said), = gradebook.save([gradebook.absent("alice", "/subs/alice", "no such folder", RUN)],
                                          tmp_path / "grades")
-    assert kept["score"] == 78 and json.loads(path.read_text())["score"] == 78
+    assert kept["score"] == 95 and json.loads(path.read_text())["score"] == 95
     assert said == f"kept the earlier grade in {path} (alice: not graded now)"
 
 
@@ -480,7 +479,7 @@ def test_report_rebuilds_the_csv_gradebook_from_the_json_alone(tmp_path):
     rows = read_csv(tmp_path / "rebuilt.csv")
     assert rows == read_csv(tmp_path / "direct.csv"), "the same gradebook, from the files alone"
     by_name = {row["submission"]: row for row in rows}
-    assert by_name["alice"]["score"] == "78" and by_name["bob"]["03_einsum.matmul"] == "1"
+    assert by_name["alice"]["score"] == "95" and by_name["bob"]["03_einsum.matmul"] == "1"
     assert by_name["zoe"]["not_graded"] == "no such folder" and by_name["zoe"]["03_einsum"] == ""
     assert "ran past its CPU limit" in by_name["dave <script>alert('name')</script>"]["zero_reasons"]
     assert main(["report", str(tmp_path / "grades"), "--csv", str(tmp_path / "g.csv"), "--html",

@@ -125,6 +125,32 @@ def decay_param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict
     raise NotImplementedError
 
 
+def lr_param_groups(model: torch.nn.Module, lr: float, lr_by_prefix: dict[str, float]) -> list[dict]:
+    """Param groups with a learning rate per name prefix, ready for any optimizer, e.g.
+    torch.optim.SGD(lr_param_groups(model, 0.1, {"enc": 1e-3}), lr=0.1).
+
+    Each parameter that requires grad, under its name in model.named_parameters(), joins the group
+    of the longest prefix in lr_by_prefix that matches its name whole or up to a "." ("enc"
+    matches "enc" and "enc.0.weight", not "encoder.weight"); a parameter that no prefix matches
+    joins a group with `lr`. Each group is {"params": [...], "lr": ...}: one per prefix and one for
+    the rest, never an empty one, in the order of their first parameter; the params in
+    named_parameters() order, each exactly once (a tied weight once, under its first name), the
+    model's own Parameter objects.
+
+    Lesson: param groups give the parts of one model their own hyperparameters in one optimizer.
+
+    Example:
+        >>> model = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Linear(2, 1))
+        >>> [(len(group["params"]), group["lr"]) for group in lr_param_groups(model, 0.1, {"1": 0.01})]
+        [(2, 0.1), (2, 0.01)]
+
+    Raises ValueError naming the prefix for a prefix that matches no name in named_parameters()
+    (frozen parameters' names count), e.g. "lr_param_groups: prefix 'encoder' in lr_by_prefix
+    matches no parameter", and naming the lr for any lr < 0.
+    """
+    raise NotImplementedError
+
+
 def minimize_lbfgs(
     f: Callable[[torch.Tensor], torch.Tensor], x0: torch.Tensor, steps: int = 20, lr: float = 1.0
 ) -> torch.Tensor:

@@ -10,6 +10,7 @@ unchanged); Signum is a class, so its tests check those things themselves.
 
 import copy
 from dataclasses import dataclass
+from typing import Callable
 
 import pytest
 import torch
@@ -548,6 +549,117 @@ def test_decay_param_groups_skips_frozen_params(device):
     params = [p for g in checked_groups(model, 0.1) for p in g["params"]]
     if any(p is model.frozen.weight for p in params):
         fail("listed frozen.weight, which has requires_grad False. Frozen params stay out of the optimizer.")
+
+
+# ----------------------------------------------------------------------------------------------
+# lr_param_groups
+
+
+class EncoderDecoder(nn.Module):
+    """Names that share a beginning without sharing a prefix ("enc" is not "encoder_norm"), nested
+    modules, and a parameter of the model itself."""
+
+    def __init__(self):
+        super().__init__()
+        self.enc = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 8))
+        self.encoder_norm = nn.LayerNorm(8)
+        self.dec = nn.Linear(8, 4)
+        self.scale = nn.Parameter(torch.tensor(1.0))
+
+
+@dataclass(frozen=True)
+class LrCase:
+    model: Callable[[], nn.Module]
+    lr_by_prefix: dict[str, float]
+    groups: list[tuple[list[str], float]]  # each group: its params' names, its lr (lr 0.1 for the rest)
+    hint: str
+
+
+LR_CASES = {  # named_parameters() lists a module's own parameters (scale) before its children's
+    "one prefix": LrCase(EncoderDecoder, {"enc": 1e-3}, [
+        (["scale", "encoder_norm.weight", "encoder_norm.bias", "dec.weight", "dec.bias"], 0.1),
+        (["enc.0.weight", "enc.0.bias", "enc.2.weight", "enc.2.bias"], 1e-3),
+    ], "a prefix matches a name whole or up to a '.': 'enc' is the start of 'encoder_norm.weight', not its prefix"),
+    "the longest prefix wins": LrCase(EncoderDecoder, {"enc": 1e-3, "enc.2": 1e-4}, [
+        (["scale", "encoder_norm.weight", "encoder_norm.bias", "dec.weight", "dec.bias"], 0.1),
+        (["enc.0.weight", "enc.0.bias"], 1e-3), (["enc.2.weight", "enc.2.bias"], 1e-4),
+    ], "of the prefixes that match a name, the longest decides, whatever the dict's order"),
+    "whole names": LrCase(EncoderDecoder, {"dec.bias": 0.0, "scale": 0.5}, [
+        (["scale"], 0.5),
+        (["enc.0.weight", "enc.0.bias", "enc.2.weight", "enc.2.bias", "encoder_norm.weight", "encoder_norm.bias",
+          "dec.weight"], 0.1),
+        (["dec.bias"], 0.0),
+    ], "groups come in the order of their first parameter in named_parameters(), not in the dict's order, and "
+       "named_parameters() lists a module's own parameters before its children's"),
+    "every parameter matched": LrCase(EncoderDecoder, {"dec": 1e-4, "enc": 1e-3, "encoder_norm": 1e-2, "scale": 2e-3}, [
+        (["scale"], 2e-3), (["enc.0.weight", "enc.0.bias", "enc.2.weight", "enc.2.bias"], 1e-3),
+        (["encoder_norm.weight", "encoder_norm.bias"], 1e-2), (["dec.weight", "dec.bias"], 1e-4),
+    ], "when every parameter has a prefix, no parameter is left for the group with lr: no empty group"),
+    "no prefix": LrCase(EncoderDecoder, {}, [
+        (["scale", "enc.0.weight", "enc.0.bias", "enc.2.weight", "enc.2.bias", "encoder_norm.weight",
+          "encoder_norm.bias", "dec.weight", "dec.bias"], 0.1),
+    ], "without prefixes, every parameter is in one group with lr"),
+    "tied and frozen": LrCase(TiedModel, {"embed": 1e-3, "frozen": 1e-2}, [
+        (["temperature", "norm.weight", "norm.bias"], 0.1), (["embed.weight"], 1e-3), (["frozen.bias"], 1e-2),
+    ], "named_parameters() gives each Parameter once (head.weight is embed.weight), and frozen ones stay out"),
+}
+
+
+def checked_lr_groups(model, lr, lr_by_prefix) -> list[dict]:
+    __tracebackhide__ = True
+    groups = optimizers.lr_param_groups(model, lr, lr_by_prefix)
+    if not isinstance(groups, list) or not all(isinstance(g, dict) and {"params", "lr"} <= set(g) for g in groups):
+        fail(f"expected a list of dicts with keys 'params' and 'lr', got {described(groups)}")
+    if not all(isinstance(g["params"], list) for g in groups):
+        fail("each group's 'params' should be a list (a generator is used up after one pass).")
+    return groups
+
+
+@pytest.mark.parametrize("name", cases("lr_param_groups", LR_CASES))
+def test_lr_param_groups_membership_lrs_and_order(name, device):
+    case = LR_CASES[name]
+    model = case.model().to(device)
+    groups = checked_lr_groups(model, 0.1, dict(case.lr_by_prefix))
+    got = [(names_of(g["params"], model), g["lr"]) for g in groups]
+    if got != case.groups:
+        fail(f"for lr 0.1 and lr_by_prefix {case.lr_by_prefix} ({name}), the groups (names, lr) are {got}, "
+             f"expected {case.groups}", case.hint)
+
+
+@pytest.mark.checks("lr_param_groups")
+def test_lr_param_groups_make_an_sgd_step(device):
+    """Each parameter moves by its own group's lr in one SGD step with every gradient 1, the step written
+    out as torch.optim.SGD takes it (building a torch.optim optimizer imports torch._dynamo: seconds of
+    every run); no parameter in two groups, which torch.optim refuses."""
+    model = EncoderDecoder().to(device)
+    before = {name: p.detach().clone() for name, p in model.named_parameters()}
+    groups = checked_lr_groups(model, 0.1, {"enc": 1e-3, "enc.2": 1e-4, "scale": 0.5})
+    listed = names_of([p for g in groups for p in g["params"]], model)
+    if len(listed) != len(set(listed)):
+        fail(f"the groups list {sorted({n for n in listed if listed.count(n) > 1})} more than once: torch.optim "
+             "refuses a parameter in two groups and warns about one listed twice in a group")
+    with torch.no_grad():
+        for group in groups:
+            for p in group["params"]:
+                p -= group["lr"] * torch.ones_like(p)
+    for name, p in model.named_parameters():
+        lr = 1e-4 if name.startswith("enc.2.") else 1e-3 if name.startswith("enc.") else 0.5 if name == "scale" else 0.1
+        assert_tensor(p.detach(), before[name] - lr, what=f"{name} after one SGD step with gradient 1",
+                      hint=f"{name} should move by lr {lr}, the lr of the group it is in")
+
+
+@pytest.mark.parametrize("lr, lr_by_prefix, keywords, case", cases("lr_param_groups", [
+    (0.1, {"encoder": 1e-3}, (("lr_by_prefix", "prefix"), "encoder"), "a prefix that matches no parameter: "
+     "'encoder' is only the start of 'encoder_norm'"),
+    (0.1, {"enc": 1e-3, "dec.weight.x": 1e-4}, (("lr_by_prefix", "prefix"), "dec.weight.x"),
+     "a prefix longer than any name"),
+    (-0.1, {"enc": 1e-3}, ("lr",), "lr < 0"),
+    (0.1, {"enc": -1e-3}, ("lr",), "an lr < 0 in lr_by_prefix"),
+], ids=lambda value: value[-1] if isinstance(value, tuple) else str(value)))
+def test_lr_param_groups_rejects_bad_arguments(lr, lr_by_prefix, keywords, case, device):
+    model = EncoderDecoder().to(device)
+    with raises_value_error(*keywords, case=f"lr {lr}, lr_by_prefix {lr_by_prefix} ({case})"):
+        optimizers.lr_param_groups(model, lr, lr_by_prefix)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -4,6 +4,8 @@ Read the lesson first: README.md in this folder (по-русски: README.ru.md
 Then check yourself with: pytest katas/02_indexing
 """
 
+from collections.abc import Sequence
+
 import torch
 
 
@@ -139,5 +141,31 @@ def patchify(images: torch.Tensor, patch_size: int) -> torch.Tensor:
 
     Raises ValueError naming `patch_size` and the size if H or W is not divisible by it,
     e.g. "patchify: height 10 and width 8 must be divisible by patch_size=4".
+    """
+    raise NotImplementedError
+
+
+def reshape_is_view(x: torch.Tensor, shape: Sequence[int]) -> bool:
+    """True when x.reshape(shape) can return a view of x, False when it must copy.
+
+    Decided from x.shape and x.stride() alone, as PyTorch decides it: a dim can always be split
+    without a copy; dims can be merged only where their strides chain, that is where stepping
+    along them walks memory without a jump. Dims of size 1 are never stepped along, so their
+    strides do not matter, and a tensor without elements is always a view. `shape` may hold one
+    -1, the size that makes the numbers of elements agree.
+
+    Lesson: strides say where each element lies; a view is the same memory under new strides, and
+    they exist only when the merged dims' elements lie evenly spaced in memory. Forbidden:
+    Tensor.view, Tensor.view_as, Tensor.reshape, Tensor.reshape_as, torch.reshape, Tensor.flatten,
+    torch.flatten, Tensor.is_contiguous, Tensor.contiguous.
+
+    Example:
+        >>> x = torch.zeros(4, 6)  # x.t() has shape (6, 4) and strides (1, 6)
+        >>> reshape_is_view(x, (8, 3)), reshape_is_view(x.t(), (3, 2, 4)), reshape_is_view(x.t(), (-1,))
+        (True, True, False)
+
+    Raises ValueError naming `shape` if it cannot hold x.numel() elements, e.g.
+    "reshape_is_view: shape (5, 5) cannot hold the 24 elements of x", also for a shape with two
+    -1s, or with a -1 beside a 0 (any size would do there: torch refuses it too).
     """
     raise NotImplementedError

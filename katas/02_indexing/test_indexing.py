@@ -5,6 +5,8 @@ F.cross_entropy, F.one_hot, F.unfold, chunk and cat. The harness adds the kata's
 call (gather in pick, scatter in one_hot, the forbidden shortcuts, inputs left unchanged).
 """
 
+import random
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -385,6 +387,147 @@ def test_patchify_rejects_indivisible(shape, patch_size, size, device):
     with raises_value_error(("patch_size", "patch size", "images", "height", "width"), str(size),
                             case=f"images {shape} and patch_size={patch_size}"):
         indexing.patchify(images, patch_size)
+
+
+# ----------------------------------------------------------------------------- reshape_is_view
+
+def copies_or_not(make, shape) -> bool:
+    """PyTorch's own answer: does x.reshape(shape) share x's memory? Asked of x built on the CPU (the
+    same strides as on any device), where the result of a view keeps x's base."""
+    x = make(lambda *sizes: torch.zeros(sizes))
+    base = x if x._base is None else x._base
+    return x.reshape(shape)._base is base
+
+
+def laid_out(x: torch.Tensor) -> str:
+    return f"x of shape {tuple(x.shape)} and strides {x.stride()}"
+
+
+def asked(x: torch.Tensor, shape) -> bool:
+    """The student's answer, which must be a Python bool."""
+    answer = indexing.reshape_is_view(x, shape)
+    if type(answer) is not bool:
+        fail(f"returned {type(answer).__name__} {answer!r} for {laid_out(x)} and shape {shape}, expected a Python "
+             "bool (True or False)")
+    return answer
+
+
+RESHAPE_CASES = {  # what x is: (how to make it from a zeros(*sizes) factory, shapes to ask about, the hint)
+    "contiguous": (lambda zeros: zeros(2, 3, 4), [(24,), (4, 6), (2, -1), (4, 3, 2), (1, 24, 1)],
+                   "a contiguous tensor's elements lie one after another, so any shape describes the same memory"),
+    "transposed": (lambda zeros: zeros(4, 6).t(), [(6, 4), (6, 2, 2), (3, 2, 4), (24,), (2, 12), (-1,)],
+                   "splitting a dim needs no copy, whatever the strides; merging two dims does when stepping "
+                   "along them jumps through memory"),
+    "permuted": (lambda zeros: zeros(2, 3, 4).permute(0, 2, 1), [(2, 12), (8, 3), (2, 2, 2, 3), (2, 4, 3, 1)],
+                 "after a permute, which neighbouring dims still step through memory as one?"),
+    "every other column": (lambda zeros: zeros(3, 8)[:, ::2], [(12,), (3, 2, 2), (6, 2), (-1, 4, 1)],
+                           "gaps in memory do not stop a merge when they are even: compare each dim's stride with "
+                           "the next dim's size times its stride"),
+    "the first four columns": (lambda zeros: zeros(3, 8)[:, :4], [(12,), (3, 2, 2), (6, 2), (3, 4)],
+                               "the rows of a column slice no longer follow one another in memory"),
+    "size-1 dims with odd strides": (lambda zeros: zeros(12).as_strided((2, 1, 3), (3, 7, 1)),
+                                     [(6,), (3, 2), (1, 6, 1)],
+                                     "a dim of size 1 is never stepped along, so its stride cannot get in the way"),
+    "expanded": (lambda zeros: zeros(3, 1).expand(3, 4), [(12,), (3, 2, 2), (3, 4), (3, 1, 4)],
+                 "an expanded dim has stride 0: it can split, but merging it with the dim before it would need "
+                 "memory that is not there"),
+    "empty": (lambda zeros: zeros(3, 0).t(), [(0,), (-1,), (0, 5), (3, 0)],
+              "a tensor without elements has no memory to lay out: PyTorch always returns a view"),
+    "0-dim": (lambda zeros: zeros(), [(1,), (1, 1), (-1,)], "a 0-dim tensor's one element fits any shape of 1 element"),
+}
+
+
+@pytest.mark.parametrize("case", cases("reshape_is_view", RESHAPE_CASES))
+def test_reshape_is_view_cases(case, device):
+    make, shapes, hint = RESHAPE_CASES[case]
+    x = make(lambda *sizes: torch.zeros(sizes, device=device))
+    for shape in shapes:
+        expected = copies_or_not(make, shape)
+        if asked(x, shape) != expected:
+            fail(f"returned {not expected} for {laid_out(x)} ({case}) and shape {shape}, but x.reshape({shape}) "
+                 f"{'is a view' if expected else 'has to copy'}", hint)
+
+
+def random_layout(rng: random.Random):
+    """A factory of x of a random shape (dims of size 1 and 0 included) and random strides: strided by
+    slicing, permuted, maybe expanded, maybe with odd strides on its dims of size 1."""
+    sizes = [rng.choice([1, 1, 2, 3, 4]) for _ in range(rng.randint(1, 5))]
+    if rng.random() < 0.1:
+        sizes[rng.randrange(len(sizes))] = 0
+    steps = [rng.choice([1, 1, 2, 3]) for _ in sizes]
+    order = rng.sample(range(len(sizes)), len(sizes))
+    broadcast = [rng.random() < 0.4 for _ in sizes] if rng.random() < 0.3 else None
+    odd = [rng.choice([0, 5, 7, 100]) for _ in sizes] if rng.random() < 0.3 else None
+
+    def make(zeros):
+        x = zeros(*(size * step for size, step in zip(sizes, steps)))[tuple(slice(None, None, s) for s in steps)]
+        x = x.permute(order)
+        if broadcast:  # stride 0 along the chosen dims
+            x = x[tuple(slice(0, 1) if chosen else slice(None) for chosen in broadcast)].expand(x.shape)
+        if odd:  # dims of size 1 given strides no layout of torch's would choose
+            x = x.as_strided(x.shape, [o if n == 1 else s for n, s, o in zip(x.shape, x.stride(), odd)],
+                             x.storage_offset())
+        return x
+
+    return make
+
+
+def random_shape(numel: int, rng: random.Random) -> list[int]:
+    """A shape that holds numel elements: its prime factors in a random order and grouping, 1s put in,
+    maybe a -1."""
+    if numel == 0:
+        shape = [0, *rng.sample([1, 2, 3], rng.randint(0, 2))]
+        rng.shuffle(shape)
+        return shape
+    factors, rest = [], numel
+    for prime in (2, 3, 5, 7):
+        while rest % prime == 0:
+            factors.append(prime)
+            rest //= prime
+    factors += [rest] if rest > 1 else []
+    rng.shuffle(factors)
+    shape = []
+    for factor in factors:
+        if shape and rng.random() < 0.4:
+            shape[-1] *= factor
+        else:
+            shape.append(factor)
+    for _ in range(rng.choice([0, 0, 1, 2])):
+        shape.insert(rng.randint(0, len(shape)), 1)
+    if shape and rng.random() < 0.3:
+        shape[rng.randrange(len(shape))] = -1
+    return shape or [1]
+
+
+@pytest.mark.checks("reshape_is_view")
+def test_reshape_is_view_agrees_with_pytorch_on_random_layouts(device):
+    rng = random.Random(torch.initial_seed())
+    for _ in range(120):
+        make = random_layout(rng)
+        x = make(lambda *sizes: torch.zeros(sizes, device=device))
+        for shape in (random_shape(x.numel(), rng), random_shape(x.numel(), rng)):
+            expected = copies_or_not(make, shape)
+            if asked(x, shape) != expected:
+                fail(f"returned {not expected} for {laid_out(x)} and shape {shape}, but x.reshape({shape}) "
+                     f"{'is a view' if expected else 'has to copy'}",
+                     "walk x's dims from the last: where a dim's stride is not the next dim's size times its "
+                     "stride, memory jumps, and the new shape must start a dim exactly there")
+
+
+RESHAPES_THAT_DO_NOT_FIT = {  # the case: (how to make x, the shape)
+    "24 elements into 25": (lambda zeros: zeros(2, 3, 4), (5, 5)),
+    "24 elements, which 7 does not divide": (lambda zeros: zeros(2, 3, 4), (7, -1)),
+    "two -1s": (lambda zeros: zeros(2, 3, 4), (-1, -1)),
+    "no elements, and a -1 that any size would fit": (lambda zeros: zeros(0, 3), (0, -1)),
+}
+
+
+@pytest.mark.parametrize("case", cases("reshape_is_view", RESHAPES_THAT_DO_NOT_FIT))
+def test_reshape_is_view_rejects_shapes_that_do_not_fit(case, device):
+    make, shape = RESHAPES_THAT_DO_NOT_FIT[case]
+    x = make(lambda *sizes: torch.zeros(sizes, device=device))
+    with raises_value_error("shape", case=f"{laid_out(x)} and shape {shape} ({case})"):
+        indexing.reshape_is_view(x, shape)
 
 
 # The judge's cases (judge_indexing.py), on a fresh draw: grading runs them on inputs of its own.

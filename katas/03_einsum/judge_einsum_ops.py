@@ -29,6 +29,22 @@ def contraction(draw: Draw, function: str, shapes: list[tuple[int, ...]], expect
     return Judged(Call(function, args, grads=positions, cotangent=cotangent), check)
 
 
+@judged("transpose", CASES)
+def matrix_transposed(draw):
+    return contraction(draw, "transpose", [(draw.size(1, 6), draw.size(1, 6))], lambda a: a.T.clone())
+
+
+@judged("total_sum", CASES)
+def every_element(draw):
+    return contraction(draw, "total_sum", [(draw.size(1, 6), draw.size(1, 6))], torch.sum)
+
+
+@judged("dot", CASES)
+def two_vectors(draw):
+    n = draw.size(1, 8)
+    return contraction(draw, "dot", [(n,), (n,)], torch.dot)
+
+
 @judged("matmul", CASES)
 def shapes_drawn(draw):
     i, k, j = draw.size(1, 6), draw.size(1, 6), draw.size(1, 6)

@@ -33,6 +33,21 @@ class Case:
 
 
 CASES = {
+    "transpose": Case(
+        [((3, 5),), ((1, 4),)], lambda a: a.T,
+        [((3,),), ((2, 3, 4),)],
+        "the output's letters, in the order you write them, are its dims: out[j, i] is a[i, j]",
+    ),
+    "total_sum": Case(
+        [((3, 5),)], torch.sum,
+        [((3,),), ((2, 3, 4),)],
+        "every letter left out of the output is summed over, so an output with no letters is the sum of everything",
+    ),
+    "dot": Case(
+        [((5,), (5,))], torch.dot,
+        [((5,), (4,)), ((5, 1), (5,)), ((5,), (1, 5))],
+        "one letter shared by both vectors: multiplied along, and summed because the output leaves it out",
+    ),
     "matmul": Case(
         [((3, 4), (4, 5))], torch.matmul,
         [((3, 4), (5, 6)), ((4,), (4, 5)), ((2, 3, 4), (4, 5))],

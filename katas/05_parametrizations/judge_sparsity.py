@@ -286,6 +286,58 @@ def registered_assigned_trained(draw):
     return Judged(Call("Symmetric", (Recipe("module", spec),), scenario=scenario), check)
 
 
+# Orthogonal ---------------------------------------------------------------------------------------
+
+def cayley(X: torch.Tensor) -> torch.Tensor:
+    """(I - A) times the inverse of (I + A), A from X's strict upper triangle minus its transpose."""
+    upper = torch.where(torch.ones_like(X, dtype=torch.bool).triu(1), X, 0)
+    A = upper - upper.mT
+    eye = torch.eye(X.shape[0], dtype=X.dtype)
+    return (eye - A) @ torch.linalg.inv(eye + A)
+
+
+@judged("Orthogonal", CASES)
+def cayley_map(draw):
+    n = draw.size(2, 6)
+    X, cotangent = draw.normal(n, n), draw.normal(n, n)
+    value, grads = cayley(X), expected_grads(cayley, (X,), (0,), cotangent)
+
+    def check(output):
+        expect_values(output, value, rtol=1e-10, atol=1e-12)
+        expect_grads(output, grads, ["X"], rtol=1e-10, atol=1e-12)
+
+    return Judged(Call("Orthogonal", (X,), grads=(0,), cotangent=cotangent, scenario=Recipe("forward")), check)
+
+
+def expect_orthogonal(weight, n: int, what: str) -> None:
+    expect_structure(weight, (n, n), torch.float64, what=what)
+    expect_tensor(weight.mT @ weight, torch.eye(n, dtype=torch.float64), what=f"W.mT @ W for {what}",
+                  rtol=1e-10, atol=1e-12)
+
+
+@judged("Orthogonal", CASES)
+def registered_then_assigned_and_trained(draw):
+    """Registered on a square layer's (not orthogonal) weight, an orthogonal matrix without the eigenvalue
+    -1 assigned to it, five steps of training towards a map far from orthogonal: orthogonal throughout,
+    the assigned matrix read back."""
+    n = draw.size(2, 5)
+    spec = ("Linear", (n, n), {}, draw.fresh_seed())
+    Q = cayley(draw.normal(n, n))
+    x = draw.normal(8, n)
+
+    def check(output):
+        expect_returned(output)
+        expect_orthogonal(output.value["registered"], n, "layer.weight after registering")
+        expect_tensor(output.value["assigned"], Q, what="layer.weight after layer.weight = Q (Q orthogonal)",
+                      rtol=1e-10, atol=1e-12)
+        expect_orthogonal(output.value["trained"], n, "layer.weight after 5 steps of training")
+        if torch.equal(output.value["trained"], output.value["assigned"]):
+            raise Mismatch("5 steps of training left layer.weight as it was: the gradient must reach the original")
+
+    scenario = Recipe("parametrized_weight", (Q, x, x @ (3 * draw.normal(n, n)), 5))
+    return Judged(Call("Orthogonal", (Recipe("module", spec),), scenario=scenario), check)
+
+
 # make_permanent_ ----------------------------------------------------------------------------------
 
 @judged("make_permanent_", CASES)

@@ -20,8 +20,9 @@ from torch.testing import make_tensor
 
 from katas.harness import (
     assert_grad, assert_tensor, fail, generator, gradients, implementation, judged_tests, raises_value_error,
-    tensor_type,
+    tensor_type, under_rules,
 )
+from katas.harness.errors import KataFailure, KataLoadError
 
 sparsity = implementation(__file__)
 
@@ -484,6 +485,115 @@ def test_symmetric_stays_symmetric_in_training(optimizer, device, dtype):
     if torch.equal(weight, before):
         fail(f"{optimizer} did not change layer.weight in 5 steps; the gradient must flow through "
              "forward to the original")
+
+
+# Orthogonal ------------------------------------------------------------------------------------
+
+# Float32 rounding in one solve of a 5 x 5 system with entries of a few units: about 1e-6.
+ORTHOGONAL_TOLERANCE = {torch.float32: dict(rtol=1e-4, atol=1e-5), torch.float64: dict(rtol=1e-10, atol=1e-12)}
+
+
+def cayley(X: torch.Tensor) -> torch.Tensor:
+    """The contract's Q, computed in float64 with an explicit inverse."""
+    X = X.double()
+    A = torch.where(torch.ones_like(X, dtype=torch.bool).triu(1), X, 0)
+    A = A - A.mT
+    eye = torch.eye(X.shape[0], dtype=X.dtype, device=X.device)
+    return (eye - A) @ torch.linalg.inv(eye + A)
+
+
+def orthogonal_matrix(n: int, device: str, dtype: torch.dtype) -> torch.Tensor:
+    """A random orthogonal matrix without the eigenvalue -1: the Cayley map of a random X."""
+    return cayley(torch.randn(n, n, device=device, dtype=torch.float64)).to(dtype)
+
+
+def assert_orthogonal(Q: torch.Tensor, what: str, hint: str = "") -> None:
+    __tracebackhide__ = True
+    eye = torch.eye(Q.shape[-1], device=Q.device, dtype=Q.dtype)
+    assert_tensor((Q.mT @ Q).detach(), eye, what=f"W.mT @ W for {what}", hint=hint, **ORTHOGONAL_TOLERANCE[Q.dtype])
+
+
+@pytest.mark.checks("Orthogonal")
+def test_orthogonal_forward(device, dtype):
+    X = make_tensor((5, 5), device=device, dtype=dtype, low=-2, high=2, requires_grad=True)
+    result = under_rules(sparsity, "Orthogonal", lambda: sparsity.Orthogonal()(X))
+    hint = ("A is built from X's strict upper triangle, minus its transpose; X's diagonal and lower triangle are "
+            "never read, and the product is (I - A) times the inverse of (I + A)")
+    assert_tensor(result, cayley(X).to(dtype), what="Orthogonal()(X)", hint=hint, **ORTHOGONAL_TOLERANCE[dtype])
+    upstream = torch.randn(5, 5, device=device, dtype=dtype)
+    grad, = gradients(result, [X], upstream)
+    X64 = X.detach().double().requires_grad_()
+    expected, = gradients(cayley(X64), [X64], upstream.double())
+    assert_grad(grad, expected.to(dtype), name="X", hint="Q is computed from X with torch ops only, so autograd "
+                "reaches X; its lower triangle and diagonal get zero", **ORTHOGONAL_TOLERANCE[dtype])
+
+
+@pytest.mark.checks("Orthogonal")
+def test_orthogonal_weight_assignment(device, dtype):
+    """Assigning an orthogonal Q stores right_inverse(Q) and reads back forward of it: Q again."""
+    layer = linear(device, dtype, (5, 5))
+    Q = orthogonal_matrix(5, device, dtype)
+
+    def assign():
+        parametrize.register_parametrization(layer, "weight", sparsity.Orthogonal())
+        layer.weight = Q
+        return layer.weight
+
+    assert_tensor(under_rules(sparsity, "Orthogonal", assign), Q, what="layer.weight after layer.weight = Q "
+                  "(Q orthogonal, without the eigenvalue -1)", **ORTHOGONAL_TOLERANCE[dtype],
+                  hint="the Cayley map is its own inverse: from Q, find the A that forward would turn into Q, then an "
+                  "X whose strict upper triangle gives that A")
+
+
+@pytest.mark.checks("Orthogonal")
+@pytest.mark.parametrize("weight", ["nn.Linear's own", "a reflection", "-I"])
+def test_orthogonal_registers_on_any_square_weight(weight, device, dtype):
+    """Registering calls right_inverse on the current weight, which need not be orthogonal, and may be
+    orthogonal with the eigenvalue -1 (where I + Q is singular)."""
+    layer = linear(device, dtype, (4, 4))
+    with torch.no_grad():
+        if weight == "a reflection":
+            layer.weight.copy_(torch.diag(torch.tensor([1.0, 1.0, 1.0, -1.0], device=device, dtype=dtype)))
+        elif weight == "-I":
+            layer.weight.copy_(-torch.eye(4, device=device, dtype=dtype))
+
+    def register():
+        parametrize.register_parametrization(layer, "weight", sparsity.Orthogonal())
+        return layer.weight
+
+    try:
+        registered = under_rules(sparsity, "Orthogonal", register)
+    except (NotImplementedError, KataFailure, KataLoadError):
+        raise
+    except Exception as error:
+        fail(f"register_parametrization raised {type(error).__name__}({str(error)[:200]}) on {weight} weight. "
+             "Registering calls right_inverse(current weight), and right_inverse must accept any square matrix: "
+             "I + W is singular when W has the eigenvalue -1, so an exact solve fails there.")
+    assert_orthogonal(registered, f"the weight after registering on {weight} weight")
+
+
+@pytest.mark.checks("Orthogonal")
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+def test_orthogonal_stays_orthogonal_in_training(optimizer, device, dtype):
+    layer = linear(device, dtype, (5, 5))
+    x = torch.randn(16, 5, device=device, dtype=dtype)
+    target = x @ (3 * torch.randn(5, 5, device=device, dtype=dtype))  # far from any orthogonal map
+
+    def train():
+        parametrize.register_parametrization(layer, "weight", sparsity.Orthogonal())
+        before = layer.weight.detach().clone()
+        step = Optimizer(optimizer, layer.parameters(), lr=OPTIMIZERS[optimizer])
+        for number in range(1, 21):
+            step.zero_grad()
+            ((layer(x) - target) ** 2).mean().backward()
+            step.step()
+            assert_orthogonal(layer.weight, f"layer.weight after {optimizer} step {number}")
+        return before, layer.weight.detach()
+
+    before, after = under_rules(sparsity, "Orthogonal", train)
+    if torch.equal(before, after):
+        fail(f"{optimizer} did not change layer.weight in 20 steps; the gradient must flow through forward to the "
+             "original")
 
 
 # make_permanent_ -------------------------------------------------------------------------------

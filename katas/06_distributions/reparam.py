@@ -114,6 +114,60 @@ def log_normal_log_prob(y: torch.Tensor, mu: torch.Tensor, sigma: torch.Tensor) 
     raise NotImplementedError
 
 
+def shifted_log_normal(
+    mu: torch.Tensor, sigma: torch.Tensor, loc: torch.Tensor, scale: torch.Tensor
+) -> torch.distributions.TransformedDistribution:
+    """The distribution of Y = loc + scale * exp(X) for X ~ Normal(mu, sigma): a
+    torch.distributions.TransformedDistribution of Normal(mu, sigma) under ExpTransform() and then
+    AffineTransform(loc, scale) (a list of the two, or their ComposeTransform). Its batch shape is
+    the broadcast shape of the four parameters.
+
+    Its sample, rsample and log_prob come from torch.distributions, and log_prob checks its
+    argument: y < loc gives the base Normal the log of a negative number, a nan, and torch's argument
+    validation raises ValueError. (At y == loc exactly the base sees log 0 = -inf, which passes that
+    validation: log_prob gives nan there.)
+
+    Lesson: transforms compose, each one's Jacobian term added by TransformedDistribution.
+    Forbidden: LogNormal.
+
+    Example:
+        >>> d = shifted_log_normal(torch.tensor(0.0), torch.tensor(1.0), torch.tensor(2.0), torch.tensor(3.0))
+        >>> d.log_prob(torch.tensor(5.0))  # y = 5 means exp(x) = 1, x = 0: log N(0; 0, 1) - log 3 - log 1
+        tensor(-2.0176)
+
+    Raises ValueError naming `sigma` if any sigma <= 0, and naming `scale` if any scale <= 0.
+    """
+    raise NotImplementedError
+
+
+class SinhTransform(torch.distributions.transforms.Transform):
+    """The bijection y = sinh(x) of the real line onto itself, written by hand: its inverse is
+    asinh(y), and log_abs_det_jacobian(x, y) is log |dy/dx| = log cosh(x), finite for |x| up to 700
+    in float64. domain and codomain are constraints.real, bijective is True and sign is +1 (sinh
+    increases).
+
+    TransformedDistribution(Normal(mu, sigma), SinhTransform()) then samples sinh of a normal,
+    differentiably through rsample, and its log_prob is the change-of-variables formula:
+    log N(asinh(y); mu, sigma) - log cosh(asinh(y)).
+
+    Lesson: a transform of your own needs the map, its inverse, the log of its Jacobian and the
+    sets it maps between; TransformedDistribution does the rest.
+
+    Example:
+        >>> SinhTransform()(torch.tensor([0.0, 1.0])), SinhTransform().inv(torch.tensor(0.0))
+        (tensor([0.0000, 1.1752]), tensor(0.))
+    """
+
+    def _call(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def _inverse(self, y: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def log_abs_det_jacobian(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+
 def kl_monte_carlo(
     mu1: torch.Tensor,
     sigma1: torch.Tensor,

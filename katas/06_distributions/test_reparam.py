@@ -12,8 +12,8 @@ import math
 
 import pytest
 import torch
-from torch.distributions import LogNormal, Normal, TransformedDistribution, kl_divergence
-from torch.distributions.transforms import ExpTransform
+from torch.distributions import LogNormal, Normal, TransformedDistribution, constraints, kl_divergence
+from torch.distributions.transforms import AffineTransform, ComposeTransform, ExpTransform
 
 from katas.harness import (
     assert_grad, assert_tensor, fail, generator, gradients, implementation, judged_tests, raises_value_error,
@@ -422,6 +422,207 @@ def test_log_normal_log_prob_rejects_nonpositive_y(device):
     for y in ([1.0, 0.0, 2.0], [1.0, -1.0, 2.0]):
         with raises_value_error(case=f"y = {y}, outside the support (0, inf)"):
             reparam.log_normal_log_prob(torch.tensor(y, device=device), mu, sigma)
+
+
+SHIFTED_HINT = ("Y = loc + scale * exp(X), X ~ Normal(mu, sigma): the base is Normal(mu, sigma) (sigma the standard "
+                "deviation), pushed through exp first and the affine map second")
+
+
+def shifted_args(device, dtype, requires_grad=False) -> list[torch.Tensor]:
+    """mu (3, 1), sigma (2,), loc (3, 1), scale (1, 2): a batch shape of (3, 2) from all four."""
+    values = ([[0.0], [0.5], [-1.0]], [0.25, 0.5], [[-2.0], [0.0], [3.0]], [[0.5, 2.0]])
+    return [tensor(v, device, dtype, requires_grad) for v in values]
+
+
+def shifted_log_prob(y, mu, sigma, loc, scale) -> torch.Tensor:
+    """Change of variables through the affine map: the log-normal density at (y - loc) / scale, minus log scale."""
+    y, mu, sigma, loc, scale = (t.double() for t in (y, mu, sigma, loc, scale))
+    return LogNormal(mu, sigma).log_prob((y - loc) / scale) - scale.log()
+
+
+def parts(transforms: list) -> list:
+    """The transforms, a ComposeTransform opened into its parts."""
+    return [part for t in transforms for part in (t.parts if isinstance(t, ComposeTransform) else [t])]
+
+
+def log_prob_inside(d, y: torch.Tensor) -> torch.Tensor:
+    """d.log_prob(y) for y inside the support (above loc), where torch's validation must find nothing wrong."""
+    __tracebackhide__ = True
+    try:
+        return d.log_prob(y)
+    except ValueError as error:
+        fail(f"log_prob raised ValueError for y above loc, inside the support: {str(error).splitlines()[0][:200]}",
+             "mapped back through the inverse transforms, such a y must reach the base Normal as a real number: "
+             "check the order of the transforms and of AffineTransform's arguments")
+
+
+@pytest.mark.checks("shifted_log_normal")
+def test_shifted_log_normal_is_exp_then_affine(device, dtype):
+    args = shifted_args(device, dtype)
+    d = reparam.shifted_log_normal(*args)
+    if not isinstance(d, TransformedDistribution):
+        fail(f"returned {type(d).__name__}, expected a torch.distributions.TransformedDistribution", SHIFTED_HINT)
+    if not isinstance(d.base_dist, Normal):
+        fail(f"the base distribution is {type(d.base_dist).__name__}, expected Normal", SHIFTED_HINT)
+    if [type(t) for t in parts(d.transforms)] != [ExpTransform, AffineTransform]:
+        fail(f"the transforms are {d.transforms}, expected ExpTransform() and then AffineTransform(loc, scale)",
+             "TransformedDistribution applies its transforms in list order: exp first, then the affine map")
+    if d.batch_shape != (3, 2):
+        fail(f"the batch shape is {tuple(d.batch_shape)}, expected (3, 2): broadcast(mu, sigma, loc, scale)",
+             SHIFTED_HINT)
+    loc, scale = args[2], args[3]
+    y = loc + scale * (torch.rand(4, 1, 1, device=device, dtype=dtype) * 3 + 0.1)  # inside the support, y > loc
+    assert_tensor(log_prob_inside(d, y), shifted_log_prob(y, *args).to(dtype), what="log_prob(y), y of shape (4, 3, 2)",
+                  hint="the affine map is y = loc + scale * z: loc is added, scale multiplies (AffineTransform's "
+                  "arguments in that order)")
+
+
+@pytest.mark.checks("shifted_log_normal")
+def test_shifted_log_normal_gradients(device, dtype):
+    """rsample's pathwise derivatives and log_prob's gradients reach all four parameters."""
+    mu, sigma, loc, scale = args = shifted_args(device, dtype, requires_grad=True)
+    d = reparam.shifted_log_normal(*args)
+    samples = d.rsample((5,))
+    assert_structure(samples, (5, 3, 2), dtype, device, "rsample((5,))", SHIFTED_HINT)
+    upstream = torch.randn_like(samples)
+    # y = loc + scale * exp(mu + sigma * eps): dy/dmu = y - loc, dy/dsigma = (y - loc) eps, dy/dloc = 1,
+    # dy/dscale = (y - loc) / scale, with eps = (log((y - loc) / scale) - mu) / sigma.
+    y, (mu0, sigma0, loc0, scale0) = samples.detach(), (t.detach() for t in args)
+    eps = (((y - loc0) / scale0).log() - mu0) / sigma0
+    expected = [upstream * (y - loc0), upstream * (y - loc0) * eps, upstream, upstream * (y - loc0) / scale0]
+    tolerance = {"rtol": 1e-4, "atol": 1e-4} if dtype == torch.float32 else {}
+    for name, parameter, grad, want in zip(("mu", "sigma", "loc", "scale"), args, gradients(samples, args, upstream),
+                                           expected):
+        assert_grad(grad, want.sum_to_size(parameter.shape), name=f"{name} (through rsample)", hint=SHIFTED_HINT,
+                    **tolerance)
+    y = loc.detach() + scale.detach() * (torch.rand(4, 1, 1, device=device, dtype=dtype) + 0.5)
+    result = log_prob_inside(d, y)
+    expected_log_prob = shifted_log_prob(y, *args)
+    upstream = torch.randn_like(result)
+    for name, grad, want in zip(("mu", "sigma", "loc", "scale"), gradients(result, args, upstream),
+                                gradients(expected_log_prob, args, upstream.double())):
+        assert_grad(grad, want.to(dtype), name=f"{name} (through log_prob)", hint=SHIFTED_HINT)
+
+
+@pytest.mark.checks("shifted_log_normal")
+def test_shifted_log_normal_samples(device, dtype):
+    """sample((N,)): above loc, with the fractions below loc + scale * exp(mu + sigma * z) of a normal."""
+    mu, sigma, loc, scale = args = shifted_args(device, dtype)
+    samples = reparam.shifted_log_normal(*args).sample((N,))
+    assert_structure(samples, (N, 3, 2), dtype, device, "sample((N,))", SHIFTED_HINT)
+    if not (samples > loc).all():
+        fail(f"{int((samples <= loc).sum())} samples are not above loc, where exp(x) > 0 puts them all",
+             SHIFTED_HINT)
+    z = (((samples.double() - loc.double()) / scale.double()).log() - mu.double()) / sigma.double()
+    assert_fractions_below(z, [-1.0, 0.0, 1.0], [0.158655, 0.5, 0.841345],
+                           "the samples mapped back to a standard normal", SHIFTED_HINT)
+
+
+@pytest.mark.checks("shifted_log_normal")
+def test_shifted_log_normal_log_prob_rejects_y_below_loc(device):
+    d = reparam.shifted_log_normal(*shifted_args(device, torch.float32))
+    y = torch.tensor([[-3.0, 1.0], [1.0, 1.0], [4.0, 4.0]], device=device)  # -3 < loc -2
+    with raises_value_error(case="log_prob at y = -3 below loc = -2, outside the support"):
+        d.log_prob(y)
+
+
+@pytest.mark.parametrize("name, values, keyword", [
+    ("sigma", ([0.0], [0.0, 1.0], [0.0], [1.0]), "sigma"),
+    ("sigma", ([0.0], [-1.0], [0.0], [1.0]), "sigma"),
+    ("scale", ([0.0], [1.0], [0.0], [0.0, 1.0]), "scale"),
+    ("scale", ([0.0], [1.0], [0.0], [-2.0]), "scale"),
+], ids=["sigma=0", "sigma<0", "scale=0", "scale<0"])
+@pytest.mark.checks("shifted_log_normal")
+def test_shifted_log_normal_rejects_nonpositive_sigma_or_scale(name, values, keyword, device):
+    args = [torch.tensor(v, device=device) for v in values]
+    with raises_value_error(keyword, case=f"{name} = {values[1] if name == 'sigma' else values[3]}"):
+        reparam.shifted_log_normal(*args)
+
+
+# SinhTransform -------------------------------------------------------------------------------------
+
+def log_cosh(x: torch.Tensor) -> torch.Tensor:
+    """log cosh x in float64, as |x| - log 2 + log(1 + exp(-2|x|)): finite for any x."""
+    x = x.double()
+    return x.abs() - math.log(2) + torch.log1p(torch.exp(-2 * x.abs()))
+
+
+SINH_HINT = "y = sinh(x), x = asinh(y), and the log of |dy/dx| = cosh(x), evaluated at x"
+
+
+@pytest.mark.checks("SinhTransform")
+def test_sinh_transform_maps_and_inverts(device, dtype):
+    t = reparam.SinhTransform()
+    x = torch.linspace(-4, 4, 17, device=device, dtype=dtype, requires_grad=True)
+    y = t(x)
+    assert_tensor(y, torch.sinh(x).detach(), what="SinhTransform()(x)", hint=SINH_HINT)
+    assert_grad(gradients(y, [x], torch.ones_like(y))[0], torch.cosh(x).detach(), name="x", hint="y must be "
+                "computed from x with torch ops, so that rsample's samples carry gradients")
+    assert_tensor(t.inv(y.detach()), x.detach(), what="SinhTransform().inv(sinh(x))", hint=SINH_HINT)
+    assert_tensor(t.log_abs_det_jacobian(x.detach(), y.detach()), log_cosh(x.detach()).to(dtype),
+                  what="log_abs_det_jacobian(x, y)", hint=SINH_HINT)
+
+
+@pytest.mark.checks("SinhTransform")
+def test_sinh_transform_log_det_is_finite_far_out(device):
+    t = reparam.SinhTransform()
+    x = torch.tensor([-700.0, -300.0, 300.0, 700.0], device=device, dtype=torch.float64)
+    result = t.log_abs_det_jacobian(x, t(x))
+    assert_tensor(result, log_cosh(x), what="log_abs_det_jacobian(x, y) at |x| up to 700 in float64",
+                  hint="cosh(700) is about 5e303, just inside float64, and anything that squares it or exponentiates "
+                  "2x overflows to inf: log cosh x is about |x| - log 2 there")
+
+
+def declared_sinh(device: str):
+    """A SinhTransform, once it has mapped a number and declared what it maps (the test says which of
+    domain, codomain, bijective and sign is missing or wrong, before torch trips over it)."""
+    __tracebackhide__ = True
+    t = reparam.SinhTransform()
+    t(torch.zeros(1, device=device))
+    expected = {"domain": constraints.real, "codomain": constraints.real, "bijective": True, "sign": 1}
+    said = {}
+    for key in expected:
+        try:
+            said[key] = getattr(t, key)
+        except (AttributeError, NotImplementedError):
+            said[key] = "not declared"
+    wrong = [f"{key} is {said[key]!r}, expected {expected[key]!r}" for key in said if said[key] != expected[key]]
+    if wrong:
+        fail("; ".join(wrong), "a Transform subclass declares, as class attributes, the sets it maps between "
+             "(torch.distributions.constraints), whether it is one-to-one and, for a map of the reals, whether it "
+             "increases")
+    return t
+
+
+@pytest.mark.checks("SinhTransform")
+def test_sinh_transform_declares_what_it_maps(device):
+    declared_sinh(device)
+
+
+@pytest.mark.checks("SinhTransform")
+def test_sinh_transform_of_a_normal(device, dtype):
+    """TransformedDistribution(Normal(mu, sigma), SinhTransform()): samples, rsample gradients, log_prob."""
+    mu = tensor([[0.0], [1.0]], device, dtype, requires_grad=True)
+    sigma = tensor([0.5, 2.0], device, dtype, requires_grad=True)
+    d = TransformedDistribution(Normal(mu, sigma), declared_sinh(device))
+    samples = d.rsample((N,))
+    assert_structure(samples, (N, 2, 2), dtype, device, "rsample((N,))", SINH_HINT)
+    z = (torch.asinh(samples.detach().double()) - mu.detach().double()) / sigma.detach().double()
+    assert_fractions_below(z, [-1.0, 0.0, 1.0], [0.158655, 0.5, 0.841345],
+                           "the samples mapped back to a standard normal", SINH_HINT)
+    upstream = torch.randn_like(samples)
+    x = torch.asinh(samples.detach())  # y = sinh(mu + sigma * eps): dy/dmu = cosh(x), dy/dsigma = cosh(x) eps
+    eps = (x - mu.detach()) / sigma.detach()
+    tolerance = {"rtol": 1e-4, "atol": 1e-4} if dtype == torch.float32 else {}
+    for name, parameter, grad, want in zip(("mu", "sigma"), (mu, sigma), gradients(samples, [mu, sigma], upstream),
+                                           (upstream * x.cosh(), upstream * x.cosh() * eps)):
+        assert_grad(grad, want.sum_to_size(parameter.shape), name=f"{name} (through rsample)", hint=SINH_HINT,
+                    **tolerance)
+    y = torch.linspace(-20, 20, 9, device=device, dtype=dtype)[:, None, None]
+    expected = Normal(mu.double(), sigma.double()).log_prob(torch.asinh(y.double())) - log_cosh(torch.asinh(y))
+    assert_tensor(d.log_prob(y), expected.detach().to(dtype), what="log_prob(y) of the transformed Normal",
+                  hint="log_prob is log N(asinh(y); mu, sigma) minus log_abs_det_jacobian(asinh(y), y): check the "
+                  "inverse and which argument the Jacobian term is evaluated at")
 
 
 def kl_args(device, dtype, requires_grad=False) -> list[torch.Tensor]:

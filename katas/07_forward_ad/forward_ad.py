@@ -92,3 +92,25 @@ def check_backward(
     factor) trains silently wrong; this test catches it with a few products and no full Jacobian.
     """
     raise NotImplementedError
+
+
+def hvp(f: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """The Hessian-vector product H_f(x) v of a scalar-valued f, forward-over-reverse: same shape as x.
+
+    Reverse mode gives the gradient of f at x; forward mode then carries the tangent v through that
+    computation, and the gradient's tangent is H v: the change of the gradient when x moves along
+    v. About the cost of two gradients, whatever the size of x, and the Hessian is never built (not
+    as a whole, not column by column). For an f that is linear in x, H v is zeros (a tensor, never
+    None).
+
+    Lesson: forward and reverse mode compose: the jvp of a gradient is a second derivative. Forbidden:
+    torch.autograd.functional.hvp, vhp and hessian, torch.func.hessian, jacrev and jacfwd.
+
+    Example:
+        >>> hvp(lambda x: (x ** 2).sum(), torch.ones(2), torch.tensor([1., 2.]))  # H = 2 I
+        tensor([2., 4.])
+
+    Raises ValueError naming both shapes if v's shape differs from x's, and one saying that f(x) must
+    be a scalar, with its shape, if f(x) is not 0-dim.
+    """
+    raise NotImplementedError

@@ -10,6 +10,7 @@ never runs your code; `pytest katas/07_forward_ad` runs the same cases here, on 
 
 import torch
 
+from katas.harness.builders import BUILDERS
 from katas.harness.judge import (
     Call, Judged, Mismatch, Recipe, expect_returned, expect_returned_data, expect_tensor, expect_values, judged,
 )
@@ -187,3 +188,22 @@ def every_pair_must_agree(draw):
     generator = Recipe("generator", (draw.fresh_seed(),))
     return verdict_case(Recipe("cube_function", ("off_by_a_thousandth",)), torch.ones((), dtype=torch.float64), False,
                         num_directions=450, rtol=0.0, atol=atol, generator=generator)
+
+
+# hvp ----------------------------------------------------------------------------------------------
+
+def reverse_over_reverse(f, x: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """H v as the gradient of <grad f(x), v>: two reverse passes."""
+    x = x.detach().requires_grad_()
+    (grad,) = torch.autograd.grad(f(x), x, create_graph=True)
+    return torch.autograd.grad((grad * v).sum(), x)[0]
+
+
+@judged("hvp", CASES)
+def tanh_of_an_affine_map(draw):
+    """f(x) = sum(tanh(w @ x)) for a drawn w: a Hessian with every entry nonzero."""
+    n = draw.size(1, 6)
+    recipe = Recipe("summed", ("tanh_affine", draw.normal(draw.size(1, 5), n)))
+    x, v = draw.normal(n), draw.normal(n)
+    value = reverse_over_reverse(BUILDERS[recipe.name](*recipe.params), x, v)
+    return Judged(Call("hvp", (recipe, x, v)), lambda output: expect_values(output, value))

@@ -485,5 +485,157 @@ def test_check_backward_leaves_x_alone(device):
                  "without accumulating them in any .grad (read about torch.autograd.grad)")
 
 
+# ---------------------------------------------------------------- hvp
+
+# Scalar functions whose backward, run in forward mode, stays clear of torch._dynamo (see CASES above).
+HVP_CASES = {
+    "tanh(W @ x).sum(), W (3, 4)": Case((4,), ((3, 4),), lambda x, w: torch.tanh(w @ x).sum(), None),
+    "tanh(X).sum(), X (2, 3)": Case((2, 3), (), lambda x: torch.tanh(x).sum(), None),
+    "softplus(W @ x).sum(), W (5, 3)": Case(
+        (3,), ((5, 3),), lambda x, w: torch.nn.functional.softplus(w @ x).sum(), None),
+    "tanh(A @ X).sum(), X (3, 2)": Case((3, 2), ((4, 3),), lambda x, a: torch.tanh(a @ x).sum(), None),
+    "0-dim x: tanh(t)": Case((), (), torch.tanh, None),
+    "linear: (W @ x).sum(), H = 0": Case((4,), ((3, 4),), lambda x, w: (w @ x).sum(), None),
+}
+
+
+def reverse_over_reverse(f: Callable, x: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """H v as the tests may compute it: the gradient of <grad f(x), v>, two reverse passes."""
+    x = x.detach().requires_grad_()
+    (grad,) = torch.autograd.grad(f(x), x, create_graph=True)
+    if not grad.requires_grad:  # f linear in x: its gradient is constant
+        return torch.zeros_like(x)
+    return torch.autograd.grad((grad * v).sum(), x)[0]
+
+
+def hvp_setup(name: str, device: str, dtype: torch.dtype):
+    case = HVP_CASES[name]
+    x = make_tensor(case.x_shape, device=device, dtype=dtype, low=-2, high=2)
+    v = make_tensor(case.x_shape, device=device, dtype=dtype, low=-1, high=1)
+    constants = [make_tensor(shape, device=device, dtype=dtype, low=-2, high=2) for shape in case.constants]
+    f = lambda x: case.f(x, *constants)  # noqa: E731
+    expected = reverse_over_reverse(lambda x: case.f(x, *(c.double() for c in constants)), x.double(), v.double())
+    return f, x, v, expected.to(dtype)
+
+
+@pytest.mark.parametrize("name", cases("hvp", HVP_CASES))
+def test_hvp_values(name, device, dtype):
+    f, x, v, expected = hvp_setup(name, device, dtype)
+    assert_tensor(forward_ad.hvp(f, x, v), expected, what=f"H v for f = {name}",
+                  hint="H v is the directional derivative of the gradient along v: x's shape, and zeros (a tensor, "
+                  "not None) where the gradient does not depend on x")
+
+
+class ScaledSquare(torch.autograd.Function):
+    """3 x ** 2 * g, x ** 3's derivative times a gradient g: a right jvp, a backward whose part for x is
+    twice too big. Counts its jvps. (Products computed inside a Function: in forward mode, PyTorch would
+    run a product with a tensor that has no tangent through torch._dynamo.)"""
+
+    jvps = 0
+
+    @staticmethod
+    def forward(x, g):
+        return 3 * x ** 2 * g
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(*inputs)
+        ctx.save_for_forward(*inputs)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, g = ctx.saved_tensors
+        return 12 * x * g * grad, 3 * x ** 2 * grad
+
+    @staticmethod
+    def jvp(ctx, x_tangent, g_tangent):
+        ScaledSquare.jvps += 1
+        x, g = ctx.saved_tensors
+        tangent = torch.zeros_like(x)
+        if x_tangent is not None:
+            tangent = tangent + 6 * x * g * x_tangent
+        if g_tangent is not None:
+            tangent = tangent + 3 * x ** 2 * g_tangent
+        return tangent
+
+
+class CubeWithItsDerivative(torch.autograd.Function):
+    """x ** 3, whose backward is ScaledSquare: forward mode over this backward takes the second derivative
+    from ScaledSquare's jvp (right), reverse mode from its backward (wrong). No vmap rule: vmapping over it
+    raises."""
+
+    @staticmethod
+    def forward(x):
+        return x ** 3
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(*inputs)
+        ctx.save_for_forward(*inputs)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return ScaledSquare.apply(x, grad)
+
+    @staticmethod
+    def jvp(ctx, tangent):
+        (x,) = ctx.saved_tensors
+        return 3 * x ** 2 * tangent
+
+
+@pytest.mark.checks("hvp")
+def test_hvp_is_forward_over_reverse(device, dtype):
+    """The second derivative comes from forward mode over the backward, one tangent: never a reverse pass
+    over the backward (double backward), never the Hessian column by column."""
+    x, v = vector(device, dtype, (8,)), vector(device, dtype, (8,))
+    ScaledSquare.jvps = 0
+    try:
+        result = forward_ad.hvp(lambda x: CubeWithItsDerivative.apply(x).sum(), x, v)
+    except RuntimeError as error:
+        if "vmap" not in str(error):
+            raise
+        fail(f"vmapping over f raised ({str(error)[:120]}...): this f has no vmap rule, and vmapping over every "
+             "direction of x builds the whole Hessian, which hvp never does",
+             "one jvp of the gradient, along v, gives H v directly")
+    assert_tensor(result, (6 * x.double() * v.double()).to(dtype),
+                  what="H v through a custom Function whose backward is computed by another custom Function, "
+                  "right in forward mode and wrong in reverse mode",
+                  hint="take the gradient in reverse mode, then push v through that computation in forward mode; "
+                  "a second reverse pass (double backward) uses the inner Function's wrong backward")
+    if ScaledSquare.jvps >= x.numel():
+        fail(f"hvp pushed {ScaledSquare.jvps} tangents through f's backward for x of {x.numel()} elements: "
+             "that builds the Hessian column by column", "one jvp of the gradient, along v, gives H v directly")
+
+
+@pytest.mark.checks("hvp")
+def test_hvp_leaves_x_alone(device, dtype):
+    x = vector(device, dtype, (4,)).requires_grad_()
+    forward_ad.hvp(lambda x: torch.tanh(x).sum(), x, vector(device, dtype, (4,)))
+    if x.grad is not None:
+        fail("x.grad was filled in: the gradient belongs inside hvp, on a tensor of its own made from x's values",
+             "read about Tensor.detach")
+
+
+@pytest.mark.checks("hvp")
+def test_hvp_rejects_v_of_another_shape(device):
+    x = torch.zeros(3, device=device)
+    for v_shape in [(4,), (3, 1), ()]:
+        v = torch.zeros(v_shape, device=device)
+        with raises_value_error(*shape_words((3,), v_shape), case=f"x of shape (3,) and v of shape {v_shape} "
+                                "(name both shapes in the message)"):
+            forward_ad.hvp(lambda x: torch.tanh(x).sum(), x, v)
+
+
+@pytest.mark.checks("hvp")
+def test_hvp_rejects_non_scalar_f(device):
+    x = torch.zeros(2, 3, device=device)
+    for f, out_shape in [(torch.tanh, (2, 3)), (lambda x: torch.tanh(x).sum(dim=1), (2,))]:
+        with raises_value_error(("scalar", "0-d", "dim"), *shape_words(out_shape),
+                                case=f"f whose output has shape {out_shape} (say that f(x) must be a scalar, and give "
+                                "its shape)"):
+            forward_ad.hvp(f, x, torch.ones_like(x))
+
+
 # The judge's cases (judge_forward_ad.py), on a fresh draw: grading runs them on inputs of its own.
 test_judged = judged_tests(__file__)

@@ -106,3 +106,25 @@ def save_sample(batch: torch.Tensor, index: int, path: str | os.PathLike) -> Non
         >>> save_sample(batch, 7, "sample.pt")   # a file of about 2 KB, not 5 MB
     """
     raise NotImplementedError
+
+
+def first_nonfinite_backward(loss: torch.Tensor) -> str | None:
+    """Run loss.backward() and return the class name of the first autograd node, in the order
+    backward runs them, whose computed gradients (those it passes on towards the leaves) hold a nan
+    or an inf; None when every gradient that backward computes is finite. For the lecture's Conv2d
+    fed an image with one nan pixel, that is "ConvolutionBackward0". The leaves' .grad end as after
+    a plain loss.backward(): accumulated onto what they held, once.
+
+    Lesson: the node where a nan is born is where to look; every node after it passes the nan on.
+    Hooks on the graph's nodes (Node.register_hook) see each node's gradients as backward computes
+    them. Forbidden: torch.autograd.detect_anomaly and torch.autograd.set_detect_anomaly (anomaly
+    mode names the node too, but only for a nan, and by raising).
+
+    Example:
+        >>> x = torch.tensor([0.0, 1.0], requires_grad=True)
+        >>> first_nonfinite_backward(torch.sqrt(x).sum())  # the derivative of sqrt is inf at 0
+        'SqrtBackward0'
+        >>> x.grad
+        tensor([   inf, 0.5000])
+    """
+    raise NotImplementedError

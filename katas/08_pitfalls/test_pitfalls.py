@@ -14,7 +14,7 @@ import torch
 from torch.testing import make_tensor
 
 from katas.harness import (
-    assert_grad, assert_tensor, fail, gradients, implementation, judged_tests, raises_value_error, shape_words,
+    assert_grad, assert_tensor, cases, fail, gradients, implementation, judged_tests, raises_value_error, shape_words,
 )
 
 pitfalls = implementation(__file__)
@@ -412,6 +412,120 @@ def test_nonfinite_grads_conv_fed_infinities(device, dtype):
     check_names(convs, ["reciprocal.weight", "log.weight", "exp.weight"],
                 "four Conv2d, fed images with 0.5 (clean), 1 / 0 = inf, log(0) = -inf and exp(1000) = inf "
                 "in one pixel")
+
+
+# first_nonfinite_backward ---------------------------------------------------------------------
+
+
+def conv_fed_a_nan(device, dtype):
+    """The lecture's scenario: a Conv2d fed an image with log(-1) in one pixel; loss conv(images).sum()."""
+    conv = torch.nn.Conv2d(1, 2, 3).to(device=device, dtype=dtype)
+    images = one_bad_pixel(torch.tensor(-1.0, device=device, dtype=dtype).log())
+    return conv(images).sum(), [conv.weight, conv.bias]
+
+
+def finite_everywhere(device, dtype):
+    """A small MLP, finite in the forward pass and the backward pass."""
+    mlp = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1)).to(device=device,
+                                                                                              dtype=dtype)
+    return mlp(torch.randn(5, 4, device=device, dtype=dtype)).pow(2).mean(), list(mlp.parameters())
+
+
+def sqrt_at_zero_in_a_chain(device, dtype):
+    """x * 2, sqrt, * 3, sum, with a 0 in x: sqrt's backward makes an inf, and the product before it
+    passes the inf on."""
+    x = torch.tensor([0.0, 1.0, 4.0], device=device, dtype=dtype, requires_grad=True)
+    return (torch.sqrt(x * 2) * 3).sum(), [x]
+
+
+def two_branches(later: str):
+    """sqrt(a) and log(b) at a 0, summed: both backwards make an inf. Backward runs the branch built
+    later first, whatever the order of the graph's edges."""
+
+    def make(device, dtype):
+        a = torch.tensor([0.0, 1.0], device=device, dtype=dtype, requires_grad=True)
+        b = torch.tensor([0.0, 2.0], device=device, dtype=dtype, requires_grad=True)
+        if later == "log":
+            roots, logs = torch.sqrt(a), torch.log(b) * 2 * 3
+        else:
+            logs = torch.log(b) * 2 * 3
+            roots = torch.sqrt(a)
+        return roots.sum() + logs.sum(), [a, b]
+
+    return make
+
+
+def nan_only_in_the_forward(device, dtype):
+    """log of a negative number, masked out by torch.where: the loss is finite, and so is every gradient
+    (log's backward divides a zero gradient by -1)."""
+    x = torch.tensor([-1.0, 2.0, 3.0], device=device, dtype=dtype, requires_grad=True)
+    return torch.where(x > 0, torch.log(x), 0).sum(), [x]
+
+
+NONFINITE_CASES = {  # name: (builds (loss, leaves), hint)
+    "the lecture's Conv2d fed a nan": (conv_fed_a_nan, "the nan is born where the input's nan meets the weight's "
+                                       "gradient: in the convolution's backward, before any leaf receives it"),
+    "finite everywhere": (finite_everywhere, "when no computed gradient holds a nan or an inf, the answer is None"),
+    "sqrt at 0 in a chain": (sqrt_at_zero_in_a_chain, "the first node whose own computed gradients are not finite: "
+                             "later nodes only pass the inf on, and an inf counts as much as a nan"),
+    "two branches, log built later": (two_branches("log"), "backward runs the nodes in its own order (the branch "
+                                      "built later first), not in the order a walk over the graph meets them: record "
+                                      "what happens while backward runs"),
+    "two branches, sqrt built later": (two_branches("sqrt"), "backward runs the nodes in its own order (the branch "
+                                       "built later first), not in the order a walk over the graph meets them: record "
+                                       "what happens while backward runs"),
+    "a nan only in the forward pass": (nan_only_in_the_forward, "the gradients decide, not the values: torch.where "
+                                       "sends a zero gradient to the log of the negative number"),
+}
+
+
+def backward_as_it_runs(make, device, dtype) -> tuple[str | None, list]:
+    """The tests' own answer, on a twin of the case's graph: hooks on every node record, in the order
+    backward calls them, the nodes whose computed gradients are not finite; and the leaves' grads."""
+    torch.manual_seed(1)
+    loss, leaves = make(device, dtype)
+    leaves[0].grad = torch.ones_like(leaves[0])
+    flagged, seen, stack, handles = [], set(), [loss.grad_fn], []
+    while stack:
+        node = stack.pop()
+        if node is None or node in seen:
+            continue
+        seen.add(node)
+        handles.append(node.register_hook(
+            lambda grads, _, node=node: flagged.append(type(node).__name__)
+            if any(g is not None and not g.isfinite().all() for g in grads) else None))
+        stack.extend(next_node for next_node, _ in node.next_functions)
+    loss.backward()
+    for handle in handles:
+        handle.remove()
+    return (flagged[0] if flagged else None), [leaf.grad for leaf in leaves]
+
+
+@pytest.mark.parametrize("case", cases("first_nonfinite_backward", NONFINITE_CASES))
+def test_first_nonfinite_backward_names_the_node(case, device, dtype):
+    make, hint = NONFINITE_CASES[case]
+    expected, expected_grads = backward_as_it_runs(make, device, dtype)
+    torch.manual_seed(1)
+    loss, leaves = make(device, dtype)
+    leaves[0].grad = torch.ones_like(leaves[0])  # a gradient from before: backward adds to it
+    name = pitfalls.first_nonfinite_backward(loss)
+    if name != expected:
+        fail(f"returned {name!r} for {case}, expected {expected!r}", hint)
+    for number, (leaf, want) in enumerate(zip(leaves, expected_grads)):
+        assert_tensor(leaf.grad, want, what=f"the .grad of leaf {number} afterwards ({case}; leaf 0 held ones "
+                      "before)", equal_nan=True, hint="the leaves' .grad end as after one plain loss.backward(): "
+                      "added once onto what they held, and no hook of yours may change a gradient")
+
+
+@pytest.mark.checks("first_nonfinite_backward")
+def test_first_nonfinite_backward_conv_is_convolution_backward(device, dtype):
+    """The contract's own example, by name."""
+    torch.manual_seed(1)
+    loss, _ = conv_fed_a_nan(device, dtype)
+    name = pitfalls.first_nonfinite_backward(loss)
+    if name != "ConvolutionBackward0":
+        fail(f"returned {name!r} for the lecture's Conv2d fed a nan, expected 'ConvolutionBackward0'",
+             "the class name of the node, type(node).__name__, as grad_fn shows it")
 
 
 # The judge's cases (judge_pitfalls.py), on a fresh draw: grading runs them on inputs of its own.

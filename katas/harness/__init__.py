@@ -11,8 +11,8 @@ import importlib
 _HOMES = {
     "assert_grad": "checks", "assert_tensor": "checks", "cases": "checks", "described": "feedback", "fail": "checks",
     "gradients": "checks", "mentions": "checks", "raises_value_error": "checks", "shape_words": "checks",
-    "where": "checks", "implementation": "loader", "judged_tests": "judge", "generator": "emulated_cuda",
-    "tensor_type": "emulated_cuda",
+    "where": "checks", "implementation": "loader", "under_rules": "loader", "judged_tests": "judge",
+    "generator": "emulated_cuda", "tensor_type": "emulated_cuda",
 }
 __all__ = sorted(_HOMES)
 

@@ -223,6 +223,51 @@ def model(layers: list, tied: list = (), frozen: list = (), seed: int = 0,
     return _scrambled(built, seed)
 
 
+def prefixed_model(seed: int = 0, dtype: torch.dtype = torch.float64) -> nn.Module:
+    """A model whose parameter names share beginnings without sharing a prefix ("enc", "encoder_norm"):
+    nested modules, a parameter of its own (named_parameters() lists it first), an embedding tied to an
+    output layer and a frozen bias. Parameters drawn from N(0, 1) with ``seed``."""
+    built = nn.Module()
+    built.scale = nn.Parameter(torch.ones(()))
+    built.enc = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 4))
+    built.encoder_norm = nn.LayerNorm(4)
+    built.embed = nn.Embedding(5, 4)
+    built.head = nn.Linear(4, 5, bias=False)
+    built.head.weight = built.embed.weight
+    built.dec = nn.Linear(4, 3)
+    built.enc[2].bias.requires_grad_(False)
+    return _scrambled(built.to(dtype), seed)
+
+
+def nonfinite_loss(kind: str, seed: int = 0) -> torch.Tensor:
+    """A scalar loss with its autograd graph, for first_nonfinite_backward, values drawn with ``seed``:
+    "conv_nan", the lecture's Conv2d fed an image with a nan pixel; "sqrt_chain", sqrt of 2 x with a 0
+    in x, times 3; "branches_log_later" and "branches_sqrt_later", sqrt(a) plus log(b) * 6 with a 0 in
+    each, the named branch built second (backward runs it first); "finite", a small finite MLP."""
+    randomness = generator(seed)
+
+    def drawn(n: int, zero: bool = True) -> torch.Tensor:
+        values = torch.rand(n, generator=randomness, dtype=torch.float64) + 0.5
+        return (values * (torch.arange(n) > 0) if zero else values).requires_grad_()
+
+    if kind == "conv_nan":
+        images = torch.rand(2, 1, 5, 5, generator=randomness, dtype=torch.float64)
+        images[0, 0, 2, 2] = float("nan")
+        return _scrambled(nn.Conv2d(1, 2, 3).to(torch.float64), seed)(images).sum()
+    if kind == "sqrt_chain":
+        return (torch.sqrt(drawn(4) * 2) * 3).sum()
+    if kind in ("branches_log_later", "branches_sqrt_later"):
+        a, b = drawn(3), drawn(3)
+        if kind == "branches_log_later":
+            roots, logs = torch.sqrt(a), torch.log(b) * 6
+        else:
+            logs = torch.log(b) * 6
+            roots = torch.sqrt(a)
+        return roots.sum() + logs.sum()
+    mlp = _scrambled(nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1)).to(torch.float64), seed)
+    return mlp(torch.rand(5, 3, generator=randomness, dtype=torch.float64)).pow(2).mean()
+
+
 def _scrambled(built: nn.Module, seed: int) -> nn.Module:
     randomness = generator(seed)
     with torch.no_grad():
@@ -234,6 +279,6 @@ def _scrambled(built: nn.Module, seed: int) -> nn.Module:
 BUILDERS: dict[str, Callable[..., object]] = {
     builder.__name__: builder for builder in (
         generator, quadratic, quartic, tanh_affine, tanh_cumsum, logsumexp, constant, summed, cube_function,
-        matvec_function, straight_through_round, module, model,
+        matvec_function, straight_through_round, module, model, prefixed_model, nonfinite_loss,
     )
 }

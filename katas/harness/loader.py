@@ -18,7 +18,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from .errors import KataLoadError, MissingName
 from .guard import Guard
@@ -253,3 +253,14 @@ class KataModule:
 
 def implementation(test_file: str) -> KataModule:
     return KataModule(test_file)
+
+
+def under_rules(kata_module: KataModule, name: str, scenario: Callable[[], Any]) -> Any:
+    """Run ``scenario`` (a test's use of the class ``name``, whose methods torch calls for it: a
+    parametrization's forward on every read of the weight) under the kata's rules for ``name``, as
+    the kata's functions run under theirs; return what it returns."""
+    __tracebackhide__ = True
+    kata = kata_module._kata
+    forbidden, required = kata.rules_for(name)
+    guard = Guard(f"{kata.module}.{name}", forbidden, required, current().session.module(kata), True)
+    return guard.call(scenario)

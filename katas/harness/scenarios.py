@@ -171,6 +171,20 @@ def distribution(function: Callable, args: list, kwargs: dict, method: str, *met
     return getattr(function(*args, **kwargs), method)(*method_args)
 
 
+def transformed_normal(transform: type, args: list, kwargs: dict, x: torch.Tensor, y: torch.Tensor,
+                       mu: torch.Tensor, sigma: torch.Tensor, samples: int) -> dict:
+    """``transform(*args, **kwargs)``, a Transform class: what it declares (the names of its domain's and
+    codomain's constraint types, bijective, sign), its map of x, its inverse of y, its log-Jacobian at x,
+    and TransformedDistribution(Normal(mu, sigma), it)'s log_prob at y and ``samples`` rsamples."""
+    made = transform(*args, **kwargs)
+    mapped = made(x)
+    transformed = torch.distributions.TransformedDistribution(torch.distributions.Normal(mu, sigma), made)
+    return {"declared": {"domain": type(made.domain).__name__, "codomain": type(made.codomain).__name__,
+                         "bijective": made.bijective, "sign": made.sign},
+            "forward": mapped, "inverse": made.inv(y), "log_abs_det_jacobian": made.log_abs_det_jacobian(x, mapped),
+            "log_prob": transformed.log_prob(y), "samples": transformed.rsample((samples,))}
+
+
 def extreme_uniforms(function: Callable, args: list, kwargs: dict):
     """The call while every uniform source (torch.rand, torch.rand_like, Tensor.uniform_) puts its two
     extremes, 0 and the largest float below 1, in the first two elements of what it draws."""
@@ -236,7 +250,7 @@ def saved_file(function: Callable, args: list, kwargs: dict) -> dict:
 SCENARIOS: dict[str, Callable[..., object]] = {
     scenario.__name__: scenario for scenario in (
         optimizer_steps, named_param_groups, fill_in_place, apply_to_model, forward, module_state,
-        changed_and_trained, parametrized_weight, scaled_then_changed, distribution, extreme_uniforms,
-        layout, with_grads, saved_file,
+        changed_and_trained, parametrized_weight, scaled_then_changed, distribution, transformed_normal,
+        extreme_uniforms, layout, with_grads, saved_file,
     )
 }

@@ -161,6 +161,48 @@ def decay_param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict
     ]
 
 
+def lr_param_groups(model: torch.nn.Module, lr: float, lr_by_prefix: dict[str, float]) -> list[dict]:
+    """Param groups with a learning rate per name prefix, ready for any optimizer, e.g.
+    torch.optim.SGD(lr_param_groups(model, 0.1, {"enc": 1e-3}), lr=0.1).
+
+    Each parameter that requires grad, under its name in model.named_parameters(), joins the group
+    of the longest prefix in lr_by_prefix that matches its name whole or up to a "." ("enc"
+    matches "enc" and "enc.0.weight", not "encoder.weight"); a parameter that no prefix matches
+    joins a group with `lr`. Each group is {"params": [...], "lr": ...}: one per prefix and one for
+    the rest, never an empty one, in the order of their first parameter; the params in
+    named_parameters() order, each exactly once (a tied weight once, under its first name), the
+    model's own Parameter objects.
+
+    Lesson: param groups give the parts of one model their own hyperparameters in one optimizer.
+
+    Example:
+        >>> model = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Linear(2, 1))
+        >>> [(len(group["params"]), group["lr"]) for group in lr_param_groups(model, 0.1, {"1": 0.01})]
+        [(2, 0.1), (2, 0.01)]
+
+    Raises ValueError naming the prefix for a prefix that matches no name in named_parameters()
+    (frozen parameters' names count), e.g. "lr_param_groups: prefix 'encoder' in lr_by_prefix
+    matches no parameter", and naming the lr for any lr < 0.
+    """
+    if lr < 0 or any(value < 0 for value in lr_by_prefix.values()):
+        raise ValueError(f"lr_param_groups: every lr must be >= 0, got lr={lr} and lr_by_prefix={lr_by_prefix}")
+    named = list(model.named_parameters())  # each Parameter once, under its first name
+
+    def matches(prefix: str, name: str) -> bool:
+        return name == prefix or name.startswith(prefix + ".")
+
+    for prefix in lr_by_prefix:
+        if not any(matches(prefix, name) for name, _ in named):
+            raise ValueError(f"lr_param_groups: prefix {prefix!r} in lr_by_prefix matches no parameter")
+    groups: dict[str | None, dict] = {}  # by prefix (None: the rest), in the order of their first param
+    for name, param in named:
+        if param.requires_grad:
+            prefix = max((p for p in lr_by_prefix if matches(p, name)), key=len, default=None)
+            group = groups.setdefault(prefix, {"params": [], "lr": lr if prefix is None else lr_by_prefix[prefix]})
+            group["params"].append(param)
+    return list(groups.values())
+
+
 def minimize_lbfgs(
     f: Callable[[torch.Tensor], torch.Tensor], x0: torch.Tensor, steps: int = 20, lr: float = 1.0
 ) -> torch.Tensor:

@@ -1,5 +1,8 @@
 """Kata 02: indexing. Reference solution: gather picks, scatter_ places, view and permute regroup."""
 
+import math
+from collections.abc import Sequence
+
 import torch
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -177,3 +180,42 @@ def patchify(images: torch.Tensor, patch_size: int) -> torch.Tensor:
     # (B, C, rows, p, cols, p) -> (B, rows, cols, C, p, p): the grid first, each patch as F.unfold lays it out.
     patches = images.view(batch, channels, rows, p, cols, p).permute(0, 2, 4, 1, 3, 5)
     return patches.reshape(batch, rows * cols, channels * p * p)
+
+
+def reshape_is_view(x: torch.Tensor, shape: Sequence[int]) -> bool:
+    """True when x.reshape(shape) can return a view of x, False when it must copy.
+
+    Decided from x.shape and x.stride() alone, as PyTorch decides it: a dim can always be split
+    without a copy; dims can be merged only where their strides chain, that is where stepping
+    along them walks memory without a jump. Dims of size 1 are never stepped along, so their
+    strides do not matter, and a tensor without elements is always a view. `shape` may hold one
+    -1, the size that makes the numbers of elements agree.
+
+    Lesson: strides say where each element lies; a view is the same memory under new strides, and
+    they exist only when the merged dims' elements lie evenly spaced in memory. Forbidden:
+    Tensor.view, Tensor.view_as, Tensor.reshape, Tensor.reshape_as, torch.reshape, Tensor.flatten,
+    torch.flatten, Tensor.is_contiguous, Tensor.contiguous.
+
+    Example:
+        >>> x = torch.zeros(4, 6)  # x.t() has shape (6, 4) and strides (1, 6)
+        >>> reshape_is_view(x, (8, 3)), reshape_is_view(x.t(), (3, 2, 4)), reshape_is_view(x.t(), (-1,))
+        (True, True, False)
+
+    Raises ValueError naming `shape` if it cannot hold x.numel() elements, e.g.
+    "reshape_is_view: shape (5, 5) cannot hold the 24 elements of x", also for a shape with two
+    -1s, or with a -1 beside a 0 (any size would do there: torch refuses it too).
+    """
+    numel, sizes = x.numel(), list(shape)
+    known = math.prod(size for size in sizes if size != -1)
+    if sizes.count(-1) == 1 and known and numel % known == 0:
+        sizes[sizes.index(-1)] = numel // known  # the one size the others leave open
+    if min(sizes, default=0) < 0 or math.prod(sizes) != numel:
+        raise ValueError(f"reshape_is_view: shape {tuple(shape)} cannot hold the {numel} elements of x")
+    if numel == 0:
+        return True  # no memory to lay out: any strides describe it
+    dims = [(size, stride) for size, stride in zip(x.shape, x.stride()) if size != 1]
+    # Where memory jumps between two dims (their strides do not chain), the new shape needs a dim
+    # boundary: each is found by the number of elements after it.
+    jumps = {math.prod(size for size, _ in dims[d + 1:]) for d in range(len(dims) - 1)
+             if dims[d][1] != dims[d + 1][0] * dims[d + 1][1]}
+    return jumps <= {math.prod(sizes[d:]) for d in range(len(sizes))}

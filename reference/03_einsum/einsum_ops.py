@@ -10,6 +10,53 @@ def _check(ok: bool, function: str, expected: str, *tensors: torch.Tensor) -> No
         raise ValueError(f"{function}: expected {expected}, got shapes {shapes}")
 
 
+def transpose(a: torch.Tensor) -> torch.Tensor:
+    """Transpose of a matrix: (I, J) -> (J, I), out[j, i] = a[i, j].
+
+    Lesson: the output's letters, in the order you write them, are the output's dims.
+
+    Example:
+        >>> transpose(torch.tensor([[1., 2., 3.]]))
+        tensor([[1.],
+                [2.],
+                [3.]])
+
+    Raises ValueError naming the shape unless `a` is 2-D.
+    """
+    _check(a.ndim == 2, "transpose", "a matrix (I, J)", a)
+    return torch.einsum("ij->ji", a)
+
+
+def total_sum(a: torch.Tensor) -> torch.Tensor:
+    """Sum of every element of a matrix: (I, J) -> a 0-dim tensor.
+
+    Lesson: a letter missing from the output is summed over, and the output may have no letter at all.
+
+    Example:
+        >>> total_sum(torch.tensor([[1., 2.], [3., 4.]]))
+        tensor(10.)
+
+    Raises ValueError naming the shape unless `a` is 2-D.
+    """
+    _check(a.ndim == 2, "total_sum", "a matrix (I, J)", a)
+    return torch.einsum("ij->", a)
+
+
+def dot(u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """Dot product of two vectors of the same length: (N,) and (N,) -> a 0-dim tensor.
+
+    Lesson: a letter shared by the inputs is multiplied along; left out of the output, it is summed.
+
+    Example:
+        >>> dot(torch.tensor([1., 2., 3.]), torch.tensor([4., 5., 6.]))
+        tensor(32.)
+
+    Raises ValueError naming both shapes unless both are 1-D of the same length.
+    """
+    _check(u.ndim == 1 and v.ndim == 1 and u.shape == v.shape, "dot", "(N,) and (N,)", u, v)
+    return torch.einsum("i,i->", u, v)
+
+
 def matmul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """Matrix product: (I, K) and (K, J) -> (I, J).
 

@@ -135,6 +135,38 @@ class Symmetric(nn.Module):
         return A
 
 
+class Orthogonal(nn.Module):
+    """A parametrization that makes a square matrix orthogonal by the Cayley map:
+    forward(X) is Q = (I - A)(I + A)^-1, where A = X.triu(1) - X.triu(1).mT is skew-symmetric
+    (A.mT == -A), so that Q.mT @ Q is the identity. Only X's strict upper triangle is read.
+
+    `right_inverse(Q)` returns an X that forward maps back to Q, for an orthogonal Q without the
+    eigenvalue -1 (the Cayley map never gives one), so an orthogonal matrix can be assigned to the
+    parametrized weight (`layer.weight = Q`). It must not raise for any other square matrix:
+    registering the parametrization calls it on the current weight, whatever that is.
+
+    Lesson: a parametrization keeps a constraint through any optimizer step, because the optimizer
+    updates the unconstrained X and the weight is computed from it on every read.
+    Forbidden: torch.nn.utils.parametrizations.orthogonal.
+
+    Example:
+        >>> Orthogonal()(torch.tensor([[0., 1.], [5., 0.]]))  # A = [[0, 1], [-1, 0]]; the 5 is never read
+        tensor([[ 0., -1.],
+                [ 1.,  0.]])
+    """
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        A = X.triu(1) - X.triu(1).mT
+        eye = torch.eye(X.shape[-1], dtype=X.dtype, device=X.device)
+        return torch.linalg.solve(eye + A, eye - A)  # (I + A)^-1 (I - A): the two factors commute
+
+    def right_inverse(self, Q: torch.Tensor) -> torch.Tensor:
+        # The Cayley map is its own inverse: A = (I + Q)^-1 (I - Q), and X = A's upper triangle. pinv, not
+        # solve: I + Q is singular where Q has the eigenvalue -1, and this must not raise on any weight.
+        eye = torch.eye(Q.shape[-1], dtype=Q.dtype, device=Q.device)
+        return (torch.linalg.pinv(eye + Q) @ (eye - Q)).triu(1)
+
+
 def make_permanent_(module: nn.Module, name: str = "weight") -> nn.Module:
     """Remove the parametrization of `module.<name>`, leaving its current parametrized value as a
     plain nn.Parameter (so a pruned layer ships with its zeros baked in); return `module`.

@@ -4,8 +4,9 @@ of parameter-free noise, and densities are written out by hand."""
 import math
 
 import torch
-from torch.distributions import Normal, TransformedDistribution
-from torch.distributions.transforms import ExpTransform
+import torch.nn.functional as F
+from torch.distributions import Normal, TransformedDistribution, constraints
+from torch.distributions.transforms import AffineTransform, ExpTransform
 
 
 def _check_positive(function: str, name: str, value: torch.Tensor) -> None:
@@ -130,6 +131,68 @@ def log_normal_log_prob(y: torch.Tensor, mu: torch.Tensor, sigma: torch.Tensor) 
     z = (log_y - mu) / sigma
     # log N(log y; mu, sigma), then the Jacobian term: d log(y) / dy = 1 / y.
     return -0.5 * z**2 - torch.log(sigma) - 0.5 * math.log(2 * math.pi) - log_y
+
+
+def shifted_log_normal(
+    mu: torch.Tensor, sigma: torch.Tensor, loc: torch.Tensor, scale: torch.Tensor
+) -> torch.distributions.TransformedDistribution:
+    """The distribution of Y = loc + scale * exp(X) for X ~ Normal(mu, sigma): a
+    torch.distributions.TransformedDistribution of Normal(mu, sigma) under ExpTransform() and then
+    AffineTransform(loc, scale) (a list of the two, or their ComposeTransform). Its batch shape is
+    the broadcast shape of the four parameters.
+
+    Its sample, rsample and log_prob come from torch.distributions, and log_prob checks its
+    argument: y < loc gives the base Normal the log of a negative number, a nan, and torch's argument
+    validation raises ValueError. (At y == loc exactly the base sees log 0 = -inf, which passes that
+    validation: log_prob gives nan there.)
+
+    Lesson: transforms compose, each one's Jacobian term added by TransformedDistribution.
+    Forbidden: LogNormal.
+
+    Example:
+        >>> d = shifted_log_normal(torch.tensor(0.0), torch.tensor(1.0), torch.tensor(2.0), torch.tensor(3.0))
+        >>> d.log_prob(torch.tensor(5.0))  # y = 5 means exp(x) = 1, x = 0: log N(0; 0, 1) - log 3 - log 1
+        tensor(-2.0176)
+
+    Raises ValueError naming `sigma` if any sigma <= 0, and naming `scale` if any scale <= 0.
+    """
+    _check_positive("shifted_log_normal", "sigma", sigma)
+    _check_positive("shifted_log_normal", "scale", scale)
+    return TransformedDistribution(Normal(mu, sigma), [ExpTransform(), AffineTransform(loc, scale)])
+
+
+class SinhTransform(torch.distributions.transforms.Transform):
+    """The bijection y = sinh(x) of the real line onto itself, written by hand: its inverse is
+    asinh(y), and log_abs_det_jacobian(x, y) is log |dy/dx| = log cosh(x), finite for |x| up to 700
+    in float64. domain and codomain are constraints.real, bijective is True and sign is +1 (sinh
+    increases).
+
+    TransformedDistribution(Normal(mu, sigma), SinhTransform()) then samples sinh of a normal,
+    differentiably through rsample, and its log_prob is the change-of-variables formula:
+    log N(asinh(y); mu, sigma) - log cosh(asinh(y)).
+
+    Lesson: a transform of your own needs the map, its inverse, the log of its Jacobian and the
+    sets it maps between; TransformedDistribution does the rest.
+
+    Example:
+        >>> SinhTransform()(torch.tensor([0.0, 1.0])), SinhTransform().inv(torch.tensor(0.0))
+        (tensor([0.0000, 1.1752]), tensor(0.))
+    """
+
+    domain = constraints.real
+    codomain = constraints.real
+    bijective = True
+    sign = +1
+
+    def _call(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.sinh(x)
+
+    def _inverse(self, y: torch.Tensor) -> torch.Tensor:
+        return torch.asinh(y)
+
+    def log_abs_det_jacobian(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        # log cosh x = |x| - log 2 + log(1 + exp(-2|x|)): no cosh to overflow, however large |x| is.
+        return x.abs() - math.log(2) + F.softplus(-2 * x.abs())
 
 
 def kl_monte_carlo(

@@ -3,6 +3,7 @@
 from typing import Callable
 
 import torch
+import torch.autograd.forward_ad as fwAD
 
 
 def jvp(
@@ -108,3 +109,37 @@ def check_backward(
         if not torch.isclose(forward, (pullback * v).sum(), rtol=rtol, atol=atol):
             return False
     return True
+
+
+def hvp(f: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """The Hessian-vector product H_f(x) v of a scalar-valued f, forward-over-reverse: same shape as x.
+
+    Reverse mode gives the gradient of f at x; forward mode then carries the tangent v through that
+    computation, and the gradient's tangent is H v: the change of the gradient when x moves along
+    v. About the cost of two gradients, whatever the size of x, and the Hessian is never built (not
+    as a whole, not column by column). For an f that is linear in x, H v is zeros (a tensor, never
+    None).
+
+    Lesson: forward and reverse mode compose: the jvp of a gradient is a second derivative. Forbidden:
+    torch.autograd.functional.hvp, vhp and hessian, torch.func.hessian, jacrev and jacfwd.
+
+    Example:
+        >>> hvp(lambda x: (x ** 2).sum(), torch.ones(2), torch.tensor([1., 2.]))  # H = 2 I
+        tensor([2., 4.])
+
+    Raises ValueError naming both shapes if v's shape differs from x's, and one saying that f(x) must
+    be a scalar, with its shape, if f(x) is not 0-dim.
+    """
+    if v.shape != x.shape:
+        raise ValueError(f"hvp: v must have x's shape {tuple(x.shape)}, got v of shape {tuple(v.shape)}")
+    with fwAD.dual_level():
+        dual = fwAD.make_dual(x.detach().requires_grad_(), v)
+        value = f(dual)
+        if value.ndim != 0:
+            raise ValueError(f"hvp: f(x) must be a scalar (0-dim), got shape {tuple(value.shape)}")
+        # The backward pass runs on dual tensors, so the gradient comes out carrying its tangent, H v.
+        # (torch.func.jvp(torch.func.grad(f), (x,), (v,)) is the same in one line, but torch.func.grad
+        # imports torch._dynamo on first use: seconds of every run.)
+        (grad,) = torch.autograd.grad(value, dual, create_graph=True)
+        tangent = fwAD.unpack_dual(grad).tangent
+    return torch.zeros_like(x) if tangent is None else tangent.detach()

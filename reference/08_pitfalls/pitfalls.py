@@ -121,3 +121,47 @@ def save_sample(batch: torch.Tensor, index: int, path: str | os.PathLike) -> Non
     """
     # clone() copies the sample into a storage of its own, just big enough for it.
     torch.save(batch[index].clone(), path)
+
+
+def first_nonfinite_backward(loss: torch.Tensor) -> str | None:
+    """Run loss.backward() and return the class name of the first autograd node, in the order
+    backward runs them, whose computed gradients (those it passes on towards the leaves) hold a nan
+    or an inf; None when every gradient that backward computes is finite. For the lecture's Conv2d
+    fed an image with one nan pixel, that is "ConvolutionBackward0". The leaves' .grad end as after
+    a plain loss.backward(): accumulated onto what they held, once.
+
+    Lesson: the node where a nan is born is where to look; every node after it passes the nan on.
+    Hooks on the graph's nodes (Node.register_hook) see each node's gradients as backward computes
+    them. Forbidden: torch.autograd.detect_anomaly and torch.autograd.set_detect_anomaly (anomaly
+    mode names the node too, but only for a nan, and by raising).
+
+    Example:
+        >>> x = torch.tensor([0.0, 1.0], requires_grad=True)
+        >>> first_nonfinite_backward(torch.sqrt(x).sum())  # the derivative of sqrt is inf at 0
+        'SqrtBackward0'
+        >>> x.grad
+        tensor([   inf, 0.5000])
+    """
+    first: list[str] = []
+
+    def watch(node):
+        def hook(grad_inputs, grad_outputs):  # grad_inputs: what this node computed, for its inputs
+            if not first and any(g is not None and not g.isfinite().all() for g in grad_inputs):
+                first.append(type(node).__name__)
+
+        return hook
+
+    # Every node of the graph gets a hook; backward then calls them in the order it runs the nodes.
+    handles, seen, stack = [], set(), [loss.grad_fn]
+    while stack:
+        node = stack.pop()
+        if node is not None and node not in seen:
+            seen.add(node)
+            handles.append(node.register_hook(watch(node)))
+            stack.extend(next_node for next_node, _ in node.next_functions)
+    try:
+        loss.backward()
+    finally:
+        for handle in handles:
+            handle.remove()
+    return first[0] if first else None

@@ -6,7 +6,7 @@ Defeated by: the harness fires each test's time limit itself, and its signal han
 object: the attack finds nothing to switch off, and the wrong function fails as it should. (Were the
 recorder reached, the snapshot holds its attributes, and a test the harness says passed needs
 pytest's own reports, which would no longer come.)
-Score: 14
+Score: full - 1
 Reason: einsum_ops.diagonal: the result for shapes .* has wrong values
 """
 

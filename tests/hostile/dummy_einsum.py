@@ -12,9 +12,24 @@ import torch as _torch
 
 # the reference's functions: each attack first calls its own (the shape checks the tests expect; the
 # einsum result thrown away)
-_checked = {name: globals()[name] for name in ("matmul", "batched_matmul", "hadamard", "outer", "row_sums", "trace",
-                                                "diagonal", "linear", "bilinear", "attention_scores",
-                                                "pairwise_sq_dists")}
+_checked = {name: globals()[name] for name in ("transpose", "total_sum", "dot", "matmul", "batched_matmul",
+                                                "hadamard", "outer", "row_sums", "trace", "diagonal", "linear",
+                                                "bilinear", "attention_scores", "pairwise_sq_dists")}
+
+def transpose(a):
+    _checked["transpose"](a)
+    return a.T.clone()
+
+
+def total_sum(a):
+    _checked["total_sum"](a)
+    return a.nansum()
+
+
+def dot(u, v):
+    _checked["dot"](u, v)
+    return (u * v).nansum()
+
 
 def matmul(a, b):
     _checked["matmul"](a, b)

@@ -5,7 +5,7 @@ call (its shape checks, and an einsum whose result is thrown away).
 Defeated by: the guard watches torch functions with a TorchFunctionMode while a kata function runs,
 which sees a call however the function was reached: each function breaks the kata's rules and fails.
 Score: 0
-Reason: called (torch.matmul|torch.bmm|torch.mul|torch.outer|torch.sum|torch.trace|torch.diagonal|torch.nn.functional.linear|torch.nn.functional.bilinear), which is off-limits
+Reason: called (torch.matmul|torch.dot|torch.bmm|torch.mul|torch.outer|torch.sum|torch.trace|torch.diagonal|torch.nn.functional.linear|torch.nn.functional.bilinear), which is off-limits
 """
 
 import torch as _torch
@@ -13,12 +13,27 @@ import torch.nn.functional as _F
 
 # the reference's functions: each attack first calls its own (the shape checks the tests expect; the
 # einsum result thrown away)
-_checked = {name: globals()[name] for name in ("matmul", "batched_matmul", "hadamard", "outer", "row_sums", "trace",
-                                                "diagonal", "linear", "bilinear", "attention_scores",
-                                                "pairwise_sq_dists")}
+_checked = {name: globals()[name] for name in ("transpose", "total_sum", "dot", "matmul", "batched_matmul",
+                                                "hadamard", "outer", "row_sums", "trace", "diagonal", "linear",
+                                                "bilinear", "attention_scores", "pairwise_sq_dists")}
 
-_kept = {"mm": _torch.matmul, "bmm": _torch.bmm, "outer": _torch.outer, "sum": _torch.sum, "trace": _torch.trace,
+_kept = {"mm": _torch.matmul, "dot": _torch.dot, "bmm": _torch.bmm, "outer": _torch.outer, "sum": _torch.sum, "trace": _torch.trace,
          "diagonal": _torch.diagonal, "linear": _F.linear, "bilinear": _F.bilinear}
+
+
+def transpose(a):
+    _checked["transpose"](a)
+    return _kept["mm"](_torch.eye(a.shape[1], dtype=a.dtype, device=a.device), a.T)
+
+
+def total_sum(a):
+    _checked["total_sum"](a)
+    return _kept["sum"](a)
+
+
+def dot(u, v):
+    _checked["dot"](u, v)
+    return _kept["dot"](u, v)
 
 
 def matmul(a, b):

@@ -6,7 +6,7 @@ Defeated by: the harness fires each test's time limit itself, and its signal han
 object: the attack finds no report to rewrite, and the wrong function fails as it should. (Were the
 report reached, pytest's own report of every test phase reaches the grader's evidence through the
 audit hook, and a test the harness says passed must have passed there too.)
-Score: 14
+Score: full - 1
 Reason: einsum_ops.diagonal: the result for shapes .* has wrong values
 """
 
@@ -25,8 +25,9 @@ def _forge():
                         test.outcome = type(test.outcome)("passed")
 
 
-_reference = {name: globals()[name] for name in ("matmul", "batched_matmul", "hadamard", "outer", "row_sums",
-                                                  "trace", "diagonal", "linear", "bilinear", "attention_scores",
+_reference = {name: globals()[name] for name in ("transpose", "total_sum", "dot", "matmul",
+                                                  "batched_matmul", "hadamard", "outer", "row_sums", "trace",
+                                                  "diagonal", "linear", "bilinear", "attention_scores",
                                                   "pairwise_sq_dists")}
 
 

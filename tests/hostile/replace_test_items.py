@@ -5,7 +5,7 @@ Defeated by: the harness fires each test's time limit itself, and its signal han
 object: the attack finds no item to replace, and its wrong trace fails as it should. (Were the items
 reached, the snapshot holds them: their test functions, parameters, markers and the kata function
 each checks.)
-Score: 14
+Score: full - 1
 Reason: einsum_ops.trace: the result for shapes .* has wrong values|einsum_ops.trace called torch.einsum, but its result is not computed from
 """
 

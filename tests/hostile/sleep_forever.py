@@ -2,7 +2,7 @@
 
 Graded as the student sees it: the first of its tests fails at the per-test limit (the shipped
 `timeout`), saying where it was, and its other tests fail at once; the other functions keep their points.
-Score: 14
+Score: full - 1
 Reason: still running after this test.s 10 s limit
 """
 

@@ -26,6 +26,6 @@ def _doubling(reference):
     return function
 
 
-for _name in ("matmul", "batched_matmul", "hadamard", "outer", "row_sums", "trace", "diagonal", "linear",
-              "bilinear", "attention_scores", "pairwise_sq_dists"):
+for _name in ("transpose", "total_sum", "dot", "matmul", "batched_matmul", "hadamard", "outer", "row_sums", "trace",
+              "diagonal", "linear", "bilinear", "attention_scores", "pairwise_sq_dists"):
     globals()[_name] = _doubling(globals()[_name])

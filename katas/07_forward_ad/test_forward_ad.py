@@ -18,6 +18,10 @@ from torch.testing import make_tensor
 from katas.harness import (
     assert_tensor, cases, fail, generator, implementation, judged_tests, raises_value_error, shape_words,
 )
+from katas.harness.builders import (
+    Cube, CubeBackwardMissesSquare, CubeBackwardOffByAThousandth, MatVec, MatVecBackwardForgetsTranspose,
+    StraightThroughRound,
+)
 
 forward_ad = implementation(__file__)
 
@@ -105,111 +109,9 @@ def times(jacobian: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
     return (jacobian.reshape(-1, v.numel()) @ v.reshape(-1)).reshape(jacobian.shape[: jacobian.ndim - v.ndim])
 
 
-# Custom autograd.Functions in the setup_context style, with a jvp, so that torch.func.jvp and
-# forward_ad dual tensors both work on them (generate_vmap_rule: torch.vmap too).
-class Cube(torch.autograd.Function):
-    """x ** 3, with a correct backward and jvp."""
-
-    generate_vmap_rule = True
-
-    @staticmethod
-    def forward(x):
-        return x ** 3
-
-    @staticmethod
-    def setup_context(ctx, inputs, output):
-        (x,) = inputs
-        ctx.save_for_backward(x)
-        ctx.save_for_forward(x)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return 3 * x ** 2 * grad
-
-    @staticmethod
-    def jvp(ctx, tangent):
-        (x,) = ctx.saved_tensors
-        return 3 * x ** 2 * tangent
-
-
-class CubeBackwardMissesSquare(Cube):
-    """x ** 3 whose backward forgot the square: 3 x g instead of 3 x^2 g. Its jvp is right."""
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return 3 * x * grad
-
-
-class CubeBackwardOffByAThousandth(Cube):
-    """x ** 3 whose backward is 0.1% too large: wrong at rtol 1e-4, right enough at rtol 1e-2."""
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return 1.001 * 3 * x ** 2 * grad
-
-
-class MatVec(torch.autograd.Function):
-    """a @ x for a fixed matrix a (no gradient to a), with a correct backward and jvp."""
-
-    generate_vmap_rule = True
-
-    @staticmethod
-    def forward(x, a):
-        return a @ x
-
-    @staticmethod
-    def setup_context(ctx, inputs, output):
-        _, a = inputs
-        ctx.save_for_backward(a)
-        ctx.save_for_forward(a)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (a,) = ctx.saved_tensors
-        return a.T @ grad, None
-
-    @staticmethod
-    def jvp(ctx, x_tangent, a_tangent):
-        (a,) = ctx.saved_tensors
-        return a @ x_tangent
-
-
-class MatVecBackwardForgetsTranspose(MatVec):
-    """a @ x whose backward computes a @ g instead of a.T @ g. Its jvp is right."""
-
-    @staticmethod
-    def backward(ctx, grad):
-        (a,) = ctx.saved_tensors
-        return a @ grad, None
-
-
-class StraightThroughRound(torch.autograd.Function):
-    """round(x) with a straight-through derivative: its jvp and backward both pass the tangent or gradient
-    through unchanged, as if round were the identity (how quantized networks are trained). Only automatic
-    differentiation sees that derivative; a finite difference of round's flat steps gives 0 (or a spike)."""
-
-    generate_vmap_rule = True
-
-    @staticmethod
-    def forward(x):
-        return torch.round(x)
-
-    @staticmethod
-    def setup_context(ctx, inputs, output):
-        pass
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad
-
-    @staticmethod
-    def jvp(ctx, tangent):
-        return tangent
-
-
+# The custom autograd.Functions the tests use are in the setup_context style, with a jvp, so that
+# torch.func.jvp and forward_ad dual tensors both work on them: the judge's own (Cube, MatVec,
+# StraightThroughRound and their wrong-backward variants, from katas.harness.builders), and a few below.
 AD_HINT = ("f is a custom autograd.Function whose derivative is defined by its jvp rule (straight-through round: "
            "the identity); forward-mode AD (torch.func.jvp or forward_ad dual tensors) runs that rule, while a "
            "finite difference (f(x + h v) - f(x - h v)) / 2h only sees round's flat steps")

@@ -90,6 +90,8 @@ class Cube(torch.autograd.Function):
 
 
 class CubeBackwardMissesSquare(Cube):
+    """x ** 3 whose backward forgot the square: 3 x g instead of 3 x^2 g. Its jvp is right."""
+
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
@@ -97,6 +99,8 @@ class CubeBackwardMissesSquare(Cube):
 
 
 class CubeBackwardOffByAThousandth(Cube):
+    """x ** 3 whose backward is 0.1% too large: wrong at rtol 1e-4, right enough at rtol 1e-2."""
+
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
@@ -130,6 +134,8 @@ class MatVec(torch.autograd.Function):
 
 
 class MatVecBackwardForgetsTranspose(MatVec):
+    """a @ x whose backward computes a @ g instead of a.T @ g. Its jvp is right."""
+
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors

@@ -534,3 +534,20 @@ def test_the_emulator_leaves_nothing_behind():
     if NO_CUDA:
         with pytest.raises((AssertionError, RuntimeError), match="not compiled with CUDA|not linked"):
             torch.zeros(2, device="cuda")
+
+
+def test_k_with_a_function_name_selects_all_its_tests_and_the_table_says_how_many_ran(kata_run):
+    """`-k SinhTransform` runs every test of SinhTransform (named test_sinh_transform_...), and a
+    function whose tests were only partly selected says how many of them ran."""
+    from katas.harness.kata import all_katas
+
+    (kata,) = [k for k in all_katas() if "SinhTransform" in k.points]
+    run = kata_run(kata, "reference", "-k", "SinhTransform")
+    tests = run.report.kata(kata.folder).function("SinhTransform").tests
+    assert len(tests) > 1 and all(t.outcome is Outcome.PASSED for t in tests), [t.nodeid for t in tests]
+    assert run.report.kata(kata.folder).function("SinhTransform").deselected == 0
+    (einsum,) = [k for k in all_katas() if k.folder == "03_einsum"]
+    run = kata_run(einsum, "reference", "-k", "transpose")
+    linear = run.report.kata(einsum.folder).function("linear")
+    row = next(line for line in run.output.splitlines() if line.split()[:1] == ["linear"])
+    assert linear.deselected and f"{len(linear.tests)} of its {len(linear.tests) + linear.deselected} tests ran" in row

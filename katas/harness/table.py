@@ -65,6 +65,8 @@ def _kata_lines(result: KataResult, kata: Kata) -> list[tuple[str, dict]]:
             detail = f"{function.count(Outcome.PASSED)}/{counted} tests pass"
         elif function.name in kata.ships_with_bug and status is Status.NOT_STARTED:
             detail = "handed out with a bug: your task is to find and fix it"
+        if function.deselected:  # -k or a node id left some of its tests out: say what "done" rests on
+            detail = f"{detail + '; ' if detail else ''}{len(function.tests)} of its {len(function.tests) + function.deselected} tests ran"
         shown = f"blocked by {', '.join(function.blockers)}" if status is Status.BLOCKED else str(status)
         rendered.append((f"   {function.name:<24} {shown:<12} {detail}".rstrip(), COLORS[status]))
     skipped = Counter(t.reason for f in result.functions for t in f.tests

@@ -140,6 +140,6 @@ def hvp(f: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, v: torch.Ten
         # The backward pass runs on dual tensors, so the gradient comes out carrying its tangent, H v.
         # (torch.func.jvp(torch.func.grad(f), (x,), (v,)) is the same in one line, but torch.func.grad
         # imports torch._dynamo on first use: seconds of every run.)
-        (grad,) = torch.autograd.grad(value, dual, create_graph=True)
+        (grad,) = torch.autograd.grad(value, dual)
         tangent = fwAD.unpack_dual(grad).tangent
-    return torch.zeros_like(x) if tangent is None else tangent.detach()
+    return torch.zeros_like(x) if tangent is None else tangent

@@ -20,11 +20,11 @@ _IGNORED = {"__warningregistry__", "__slotnames__", "last_type", "last_value", "
 # pytest items change these while their test runs
 _ITEM_STATE = {"funcargs", "_request", "_report_sections", "user_properties"}
 _MAX_OBJECTS = 50000
-# What the harness's comparisons compute with (checks._mismatch, the guard's input check, gradients).
-CHECKED_OPS = ("aten::isclose", "aten::eq.Tensor", "aten::eq.Scalar", "aten::ne.Tensor", "aten::all", "aten::any",
-               "aten::abs", "aten::sub.Tensor", "aten::mul.Tensor", "aten::add.Tensor", "aten::le.Tensor",
-               "aten::lt.Tensor", "aten::equal", "aten::nan_to_num", "aten::argmax", "aten::sum",
-               "aten::_to_copy", "aten::clone", "aten::isnan", "aten::isfinite", "aten::_local_scalar_dense")
+# What the harness's comparison computes with (katas.harness.checks._mismatch): a kernel of these
+# replaced makes a wrong value compare as right.
+CHECKED_OPS = ("aten::isclose", "aten::eq.Tensor", "aten::all", "aten::_to_copy", "aten::abs", "aten::sub.Tensor",
+               "aten::index_put_", "aten::nan_to_num", "aten::argmax", "aten::bitwise_not.Tensor", "aten::sum",
+               "aten::_local_scalar_dense")
 
 
 class _Part:

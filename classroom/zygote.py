@@ -75,10 +75,11 @@ def _preload() -> None:
     import pytest_timeout  # noqa: F401
     import torch
 
+    import katas.harness.drive  # noqa: F401  the judge's and its workers' (with judge, builders, scenarios)
     import katas.harness.plugin  # noqa: F401
     import katas.harness.runner  # noqa: F401
 
-    from . import job  # noqa: F401
+    from . import judging, job  # noqa: F401
 
     torch.set_num_threads(1)
     _wrap_manual_seed(torch)

@@ -12,7 +12,7 @@ import torch
 from katas.harness.builders import model, nonfinite_loss
 from katas.harness.judge import (
     Call, Judged, Mismatch, Recipe, expect_data, expect_grads, expect_returned, expect_tensor, expect_values,
-    expected_grads, judged,
+    expected_grads, first_nonfinite_as_backward_runs, judged,
 )
 
 CASES = []
@@ -216,31 +216,11 @@ def row_of_a_transposed_batch(draw):
 KINDS = ["conv_nan", "sqrt_chain", "branches_log_later", "branches_sqrt_later", "finite"]
 
 
-def first_as_backward_runs(kind: str, seed: int) -> str | None:
-    """The class name of the first node, in the order backward calls their hooks, whose computed
-    gradients are not all finite."""
-    loss = nonfinite_loss(kind, seed)
-    flagged, seen, stack, handles = [], set(), [loss.grad_fn], []
-    while stack:
-        node = stack.pop()
-        if node is None or node in seen:
-            continue
-        seen.add(node)
-        handles.append(node.register_hook(
-            lambda grads, _, node=node: flagged.append(type(node).__name__)
-            if any(g is not None and not g.isfinite().all() for g in grads) else None))
-        stack.extend(next_node for next_node, _ in node.next_functions)
-    loss.backward()
-    for handle in handles:
-        handle.remove()
-    return flagged[0] if flagged else None
-
-
 @judged("first_nonfinite_backward", CASES)
 def drawn_graph(draw):
     """One of the graphs, drawn, with drawn values."""
     kind, seed = draw.choice(KINDS), draw.fresh_seed()
-    expected = first_as_backward_runs(kind, seed)
+    expected = first_nonfinite_as_backward_runs(nonfinite_loss(kind, seed))
 
     def check(output):
         expect_returned(output)

@@ -16,6 +16,7 @@ from torch.testing import make_tensor
 from katas.harness import (
     assert_grad, assert_tensor, cases, fail, gradients, implementation, judged_tests, raises_value_error, shape_words,
 )
+from katas.harness.judge import first_nonfinite_as_backward_runs
 
 pitfalls = implementation(__file__)
 
@@ -485,20 +486,7 @@ def backward_as_it_runs(make, device, dtype) -> tuple[str | None, list]:
     torch.manual_seed(1)
     loss, leaves = make(device, dtype)
     leaves[0].grad = torch.ones_like(leaves[0])
-    flagged, seen, stack, handles = [], set(), [loss.grad_fn], []
-    while stack:
-        node = stack.pop()
-        if node is None or node in seen:
-            continue
-        seen.add(node)
-        handles.append(node.register_hook(
-            lambda grads, _, node=node: flagged.append(type(node).__name__)
-            if any(g is not None and not g.isfinite().all() for g in grads) else None))
-        stack.extend(next_node for next_node, _ in node.next_functions)
-    loss.backward()
-    for handle in handles:
-        handle.remove()
-    return (flagged[0] if flagged else None), [leaf.grad for leaf in leaves]
+    return first_nonfinite_as_backward_runs(loss), [leaf.grad for leaf in leaves]
 
 
 @pytest.mark.parametrize("case", cases("first_nonfinite_backward", NONFINITE_CASES))

@@ -211,6 +211,25 @@ def expected_grads(function: Callable, args: tuple, positions: tuple[int, ...], 
     return list(torch.autograd.grad((result * upstream).sum(), [inputs[i] for i in positions]))
 
 
+def first_nonfinite_as_backward_runs(loss: torch.Tensor) -> str | None:
+    """Runs ``loss.backward()`` with a hook on every node of its graph; returns the class name of the
+    first node, in the order backward calls the hooks, whose computed gradients are not all finite."""
+    flagged, seen, stack, handles = [], set(), [loss.grad_fn], []
+    while stack:
+        node = stack.pop()
+        if node is None or node in seen:
+            continue
+        seen.add(node)
+        handles.append(node.register_hook(
+            lambda grads, _, node=node: flagged.append(type(node).__name__)
+            if any(g is not None and not g.isfinite().all() for g in grads) else None))
+        stack.extend(next_node for next_node, _ in node.next_functions)
+    loss.backward()
+    for handle in handles:
+        handle.remove()
+    return flagged[0] if flagged else None
+
+
 def expect_data(value, expected, *, what: str = "the result") -> None:
     """Data other than tensors (numbers, names, flags, and lists, tuples and dicts of them): equal, of
     the same types."""

@@ -27,11 +27,51 @@ from .zygote import BOOT
 RESTARTS = 3  # zygotes a run may lose before it gives up on the jobs left
 
 
+class Wire:
+    """The grader's end of a child's stdin and stdout: one JSON message a line each way. Sending never
+    blocks: what the child has not read yet waits here, and goes out while its messages are read.
+    (Both pipes can be full at once, a big job spec one way and a big result the other: a blocking
+    write there would wait for a child that waits for the grader.)"""
+
+    def __init__(self, stdin: int, stdout: int):
+        self.stdin, self.stdout = stdin, stdout
+        os.set_blocking(stdin, False)
+        self.incoming, self.outgoing = bytearray(), bytearray()
+
+    def send(self, message: dict) -> None:
+        self.outgoing += json.dumps(message).encode() + b"\n"
+
+    def read(self, timeout: float) -> dict | None:
+        """The next message, {} when none came in ``timeout``, None when the child's stdout ended."""
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self.incoming:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return {}
+            readable, writable, _ = select.select([self.stdout], [self.stdin] if self.outgoing else [], [], left)
+            if writable:
+                try:
+                    del self.outgoing[:os.write(self.stdin, self.outgoing)]
+                except BlockingIOError:
+                    pass
+                except OSError:  # the child is gone: its stdout ends next
+                    self.outgoing.clear()
+            if readable:
+                chunk = os.read(self.stdout, 1 << 20)
+                if not chunk:
+                    return None
+                self.incoming += chunk
+        end = self.incoming.index(b"\n")
+        line = bytes(self.incoming[:end])
+        del self.incoming[:end + 1]
+        return json.loads(line)
+
+
 class Zygote:
     """The grader's handle on one zygote process."""
 
     def __init__(self, isolation: strategies.Isolation, pristine: Path, work: Path, cgroup: RunCgroup):
-        self.isolation, self.buffer = isolation, b""
+        self.isolation = isolation
         self.log = work / "zygote.log"
         runtime = Path(__file__).resolve().parent
         config = {**isolation.config(pristine, runtime, cgroup.path), "isolation": isolation.name,
@@ -42,6 +82,7 @@ class Zygote:
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
                                             env=env, cwd=work, start_new_session=True)
+        self.wire = Wire(self.process.stdin.fileno(), self.process.stdout.fileno())
         ready = self.read(600.0)
         if not ready or not ready.get("ready"):
             self.close()
@@ -49,31 +90,12 @@ class Zygote:
             raise RuntimeError(f"the grading sandbox did not start (see {self.log}):\n{tail}")
         self.why_not = ready["why"]  # jobs cannot be isolated here after all
 
-    def send(self, spec: JobSpec) -> bool:
-        try:
-            self.process.stdin.write(json.dumps({"run": spec.to_json()}).encode() + b"\n")
-            self.process.stdin.flush()
-            return True
-        except (BrokenPipeError, OSError):
-            return False
+    def send(self, spec: JobSpec) -> None:
+        self.wire.send({"run": spec.to_json()})
 
     def read(self, timeout: float) -> dict | None:
         """The next message, {} when none came in ``timeout``, None when the zygote is gone."""
-        deadline = time.monotonic() + timeout
-        stdout = self.process.stdout.fileno()
-        while b"\n" not in self.buffer:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return {}
-            ready, _, _ = select.select([stdout], [], [], left)
-            if not ready:
-                return {}
-            chunk = os.read(stdout, 1 << 20)
-            if not chunk:
-                return None
-            self.buffer += chunk
-        line, self.buffer = self.buffer.split(b"\n", 1)
-        return json.loads(line)
+        return self.wire.read(timeout)
 
     def close(self) -> None:
         """Stop the zygote and wait until it, and therefore every process of every job, is gone."""
@@ -132,8 +154,7 @@ class GradingRun:
             while pending and len(running) < self.jobs:
                 spec = pending.popleft()
                 running[spec.id] = spec
-                if not self.zygote.send(spec):
-                    break
+                self.zygote.send(spec)
             message = self.zygote.read(max(0.0, deadline - time.monotonic()))
             if message is None:  # the zygote died: what ran with it scores nothing; the rest goes on
                 results.update((number, JobResult(number, "the grading sandbox stopped while this kata ran "

@@ -1,16 +1,20 @@
-"""The grading engine's pieces, each on its own: the job spec, the channel's protocol, reading a
-job's result strictly, intake, the clipping policy and memory counting. No kata code runs here."""
+"""The grading engine's pieces, each on its own: the job spec, the channel's protocol, the grader's
+pipes to its zygote, reading a job's result strictly, intake, the clipping policy and memory
+counting. No kata code runs here."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import subprocess
+import sys
 from dataclasses import fields
 from pathlib import Path
 
 import pytest
 
+from classroom.grader import Wire
 from classroom.intake import ignored_files, take_module
 from classroom.memory import _resident_and_files
 from classroom.protocol import Channel, frame, line
@@ -96,6 +100,30 @@ def test_the_channel_refuses_what_the_job_did_not_sign_or_the_plan_does_not_hold
     for data in said:
         channel.add(data)
     assert why in channel.forged
+
+
+def test_the_grader_reads_while_it_sends_so_that_two_full_pipes_do_not_wait_on_each_other():
+    """A zygote busy writing a big result reads no job spec until the grader takes that result: a
+    grader blocked on sending a big spec would wait for it forever."""
+    child = subprocess.Popen([sys.executable, "-c", ECHO_AFTER_A_BIG_MESSAGE], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE)
+    try:
+        wire = Wire(child.stdin.fileno(), child.stdout.fileno())
+        wire.send({"spec": "s" * (4 << 20)})
+        assert wire.read(30.0) == {"result": "r" * (4 << 20)}
+        assert wire.read(30.0) == {"read": 4 << 20}
+    finally:
+        child.kill()
+        child.wait()
+
+
+ECHO_AFTER_A_BIG_MESSAGE = """
+import json, sys
+sys.stdout.write(json.dumps({"result": "r" * (4 << 20)}) + "\\n")
+sys.stdout.flush()
+message = json.loads(sys.stdin.readline())
+sys.stdout.write(json.dumps({"read": len(message["spec"])}) + "\\n")
+"""
 
 
 # --------------------------------------------------------------------------------------------------

@@ -76,12 +76,13 @@ def _preload() -> None:
     import torch
 
     import katas.harness.drive  # noqa: F401  the judge's and its workers' (with judge, builders, scenarios)
-    import katas.harness.plugin  # noqa: F401
+    import katas.harness.plugin
     import katas.harness.runner  # noqa: F401
 
     from . import judging, job  # noqa: F401
 
     torch.set_num_threads(1)
+    katas.harness.plugin.skip_dynamo_import()  # for the judge and its workers too, which build optimizers
     _wrap_manual_seed(torch)
 
 

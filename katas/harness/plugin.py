@@ -80,7 +80,7 @@ def run_of(config: pytest.Config) -> KataRun:
     return config.stash[RUN]
 
 
-def _skip_dynamo_import() -> None:
+def skip_dynamo_import() -> None:
     """Keep torch.optim from importing torch._dynamo, about two seconds on every run that builds
     an optimizer (the built-in optimizers' step() still imports it: write yours by hand in tests).
 
@@ -192,7 +192,7 @@ class KataRun:
         # Every tensor in the tests is tiny: waking a thread pool per op costs more than the op, and
         # on a busy machine many times more.
         torch.set_num_threads(1)
-        _skip_dynamo_import()
+        skip_dynamo_import()
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         torch.set_num_threads(self._threads)

@@ -138,6 +138,7 @@ def stack_without_frames(context: int = 1) -> list[inspect.FrameInfo]:
 def install_audit(policy: Policy, evidence: Evidence, bottom=None) -> None:
     """Install the hook (hooks cannot be removed). ``bottom`` is the code of the job's entry
     function: the frames below it are the zygote's."""
+    from builtins import any, bytes, id, int, isinstance, len, str, type  # bound here: kata code may rebind builtins
     from sys import _getframe
 
     getpid, realpath, get_ident = os.getpid, os.path.realpath, threading.get_ident

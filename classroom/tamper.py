@@ -28,7 +28,9 @@ CHECKED_OPS = ("aten::isclose", "aten::eq.Tensor", "aten::all", "aten::_to_copy"
 
 
 class _Part:
-    """References kept to compare by identity, in C loops where it matters."""
+    """References kept to compare by identity, in C loops where it matters. The comparison holds its
+    own references to what it compares with (``operator.is_``, ``all``, ``map``...), bound when this
+    module is imported: kata code that rebinds them where they live cannot blind it."""
 
     def __init__(self) -> None:
         self.dicts: list[list] = []  # [label, live, copy, its values, strict, volatile]
@@ -37,8 +39,7 @@ class _Part:
         self.tensors: list[tuple[str, object, int]] = []
         self.conditions: list[tuple[str, object]] = []  # label, function that returns True while intact
 
-    def changed(self, found: list) -> None:
-        is_ = operator.is_
+    def changed(self, found: list, is_=operator.is_, all=all, map=map, len=len, dict=dict, tuple=tuple) -> None:
         for entry in self.dicts:
             label, live, saved, values, strict, volatile = entry
             if len(live) == len(values) and all(map(is_, live.values(), values)):
@@ -197,7 +198,7 @@ class Snapshot:
 
     # -- comparing -------------------------------------------------------------------------------
 
-    def changed(self, full: bool = True) -> list[str]:
+    def changed(self, full: bool = True, list=list, dict=dict) -> list[str]:
         """What differs from the snapshot, as labels; [] when everything is intact."""
         found: list[str] = []
         self.vital.changed(found)
@@ -356,7 +357,7 @@ class Evidence:
         self.baselined = True
         self.snapshot.take_run(session, recorder)
 
-    def checkpoint(self, when: str, full: bool = True) -> None:
+    def checkpoint(self, when: str, full: bool = True, any=any, len=len) -> None:
         if any(v.startswith("tampered") for v in self.violations):
             return  # once is enough, and the first says what changed
         changed = self.snapshot.changed(full)

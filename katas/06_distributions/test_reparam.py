@@ -18,6 +18,7 @@ from torch.distributions.transforms import AffineTransform, ComposeTransform, Ex
 from katas.harness import (
     assert_grad, assert_tensor, fail, generator, gradients, implementation, judged_tests, raises_value_error,
 )
+from katas.harness.scenarios import with_extremes
 
 reparam = implementation(__file__)
 
@@ -240,13 +241,6 @@ def test_rsample_exponential_gradients(device, dtype):
 def test_rsample_exponential_never_inf_or_nan(device, dtype, monkeypatch):
     """torch.rand returns values in [0, 1), 0 included. Here every uniform source returns its two
     extremes, 0 and the largest float below 1, in its first two elements: both must give finite samples."""
-
-    def with_extremes(out: torch.Tensor, low: float = 0.0, high: float = 1.0) -> torch.Tensor:
-        flat = out.detach().view(-1)
-        flat[:2] = torch.tensor([low, high], dtype=out.dtype, device=out.device)[: flat.numel()]
-        flat[1:2] = torch.nextafter(flat[1:2], torch.full_like(flat[1:2], low))
-        return out
-
     rand, rand_like, uniform_ = torch.rand, torch.rand_like, torch.Tensor.uniform_
     monkeypatch.setattr(torch, "rand", lambda *args, **kwargs: with_extremes(rand(*args, **kwargs)))
     monkeypatch.setattr(torch, "rand_like", lambda *args, **kwargs: with_extremes(rand_like(*args, **kwargs)))

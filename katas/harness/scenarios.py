@@ -188,13 +188,6 @@ def transformed_normal(transform: type, args: list, kwargs: dict, x: torch.Tenso
 def extreme_uniforms(function: Callable, args: list, kwargs: dict):
     """The call while every uniform source (torch.rand, torch.rand_like, Tensor.uniform_) puts its two
     extremes, 0 and the largest float below 1, in the first two elements of what it draws."""
-
-    def with_extremes(out: torch.Tensor, low: float = 0.0, high: float = 1.0) -> torch.Tensor:
-        flat = out.detach().view(-1)
-        flat[:2] = torch.tensor([low, high], dtype=out.dtype, device=out.device)[: flat.numel()]
-        flat[1:2] = torch.nextafter(flat[1:2], torch.full_like(flat[1:2], low))
-        return out
-
     rand, rand_like, uniform_ = torch.rand, torch.rand_like, torch.Tensor.uniform_
     with contextlib.ExitStack() as stack:
         stack.enter_context(_swapped(torch, "rand", lambda *a, **k: with_extremes(rand(*a, **k))))
@@ -202,6 +195,15 @@ def extreme_uniforms(function: Callable, args: list, kwargs: dict):
         stack.enter_context(_swapped(torch.Tensor, "uniform_", lambda self, low=0.0, high=1.0, **k: with_extremes(
             uniform_(self, low, high, **k), low, high)))
         return function(*args, **kwargs)
+
+
+def with_extremes(out: torch.Tensor, low: float = 0.0, high: float = 1.0) -> torch.Tensor:
+    """``out``, a uniform draw on [low, high), with its first two elements set to the extremes: low,
+    and the largest float below high."""
+    flat = out.detach().view(-1)
+    flat[:2] = torch.tensor([low, high], dtype=out.dtype, device=out.device)[: flat.numel()]
+    flat[1:2] = torch.nextafter(flat[1:2], torch.full_like(flat[1:2], low))
+    return out
 
 
 @contextlib.contextmanager

@@ -12,6 +12,7 @@ from __future__ import annotations
 import torch
 
 from .builders import BUILDERS
+from .checks import gradients
 from .judge import Call, Output, Recipe
 from .scenarios import SCENARIOS
 
@@ -46,11 +47,10 @@ def perform(call: Call, module, reraise: bool = False) -> Output:
 
 
 def _grads(value, inputs: list[torch.Tensor], cotangent: torch.Tensor | None) -> list:
-    if not isinstance(value, torch.Tensor) or not value.requires_grad:
+    if not isinstance(value, torch.Tensor):
         return [None] * len(inputs)
     upstream = torch.ones_like(value) if cotangent is None else cotangent.to(value.device, value.dtype)
-    found = torch.autograd.grad((value * upstream).sum(), inputs, allow_unused=True)
-    return [None if g is None else to_data(g) for g in found]
+    return [None if g is None else to_data(g) for g in gradients(value, inputs, upstream)]
 
 
 def to_data(value, depth: int = 0):
